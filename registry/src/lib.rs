@@ -1,0 +1,1 @@
+//! The XDS.b Document Registry daemon.

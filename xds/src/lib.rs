@@ -1,0 +1,25 @@
+//! `xds`: the XDS.b vocabulary shared by the registry, the repository, the profiles, the gRPC
+//! contract and the conformance harness.
+//!
+//! Layout:
+//! - [`model`]: strict metadata types (DocumentEntry, SubmissionSet, Folder, Association, ids,
+//!   HL7 v2 data types, stored queries) that services and stores work with.
+//! - [`wire`]: SOAP 1.2 + WS-Addressing envelopes and faults, MTOM/XOP multipart with streamed
+//!   attachments, and streaming ebRIM 3.0 / ebRS readers and writers on quick-xml, producing
+//!   loose mirror types.
+//! - [`transform`]: wire -> model (collecting every violation with its location) and
+//!   model -> wire.
+//! - [`error`]: the closed set of XDS error codes and the RegistryResponse status model.
+//! - [`transaction`]: the one table of transactions we speak.
+//!
+//! Architecture invariants: nothing here does IO beyond the `std::io::Read`/`Write` streams the
+//! caller hands in; nothing names tokio, hyper, tonic, rustls or RocksDB; `model` never imports
+//! `wire`.
+
+pub mod error;
+pub mod model;
+pub mod transaction;
+pub mod transform;
+pub mod wire;
+
+pub use error::{RegistryError, RegistryResponse, ResponseStatus, Severity, XdsErrorCode};
