@@ -32,10 +32,11 @@ pub(crate) fn decode_envelope<R: BufRead, S: AttachmentSink>(
         return Err(DecodeError::Soap11);
     }
     if xml.ns != Ns::Soap || xml.tag != Tag::Envelope {
-        let found = if xml.namespace_uri().is_empty() {
+        let namespace = xml.namespace_uri();
+        let found = if namespace.is_empty() {
             xml.qname().to_owned()
         } else {
-            format!("{} in namespace {}", xml.qname(), xml.namespace_uri())
+            format!("{} in namespace {namespace}", xml.qname())
         };
         return Err(DecodeError::NotAnEnvelope { found });
     }
@@ -100,7 +101,7 @@ fn read_header<R: BufRead>(xml: &mut Xml<R>, header: &mut Header) -> Result<(), 
                 if must_understand(xml) {
                     header.not_understood.push(NotUnderstood {
                         qname: xml.qname().to_owned(),
-                        namespace: xml.namespace_uri().to_owned(),
+                        namespace: xml.namespace_uri(),
                     });
                 }
                 xml.skip()?;
@@ -296,12 +297,23 @@ fn read_identifiable<R: BufRead>(xml: &mut Xml<R>) -> Result<Identifiable, Decod
 }
 
 fn read_object_attrs<R: BufRead>(xml: &Xml<R>) -> RegistryObject {
+    // Typical child counts per kind, so that the vectors are allocated once.
+    let (slots, classifications, identifiers) = match xml.tag {
+        Tag::ExtrinsicObject => (12, 10, 2),
+        Tag::RegistryPackage => (2, 4, 3),
+        Tag::Classification => (1, 0, 0),
+        Tag::Association => (1, 0, 0),
+        _ => (0, 0, 0),
+    };
     RegistryObject {
         id: xml.attr_owned(AttrName::Id),
         home: xml.attr_owned(AttrName::Home),
         lid: xml.attr_owned(AttrName::Lid),
         object_type: xml.attr_owned(AttrName::ObjectType),
         status: xml.attr_owned(AttrName::Status),
+        slots: Vec::with_capacity(slots),
+        classifications: Vec::with_capacity(classifications),
+        external_identifiers: Vec::with_capacity(identifiers),
         ..RegistryObject::default()
     }
 }
@@ -351,7 +363,7 @@ fn read_slot<R: BufRead>(xml: &mut Xml<R>) -> Result<Slot, DecodeError> {
     let mut slot = Slot {
         name: xml.attr_owned(AttrName::Name),
         slot_type: xml.attr_owned(AttrName::SlotType),
-        values: Vec::new(),
+        values: Vec::with_capacity(1),
     };
     let mut seen_list = false;
     while xml.next_child()? {

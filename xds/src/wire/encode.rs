@@ -86,6 +86,14 @@ impl XmlWriter {
         self.open(name).close().text(text).end(name)
     }
 
+    /// `<name>text</name>` when there is a value; nothing otherwise.
+    pub fn text_element_opt(&mut self, name: &str, text: Option<&str>) -> &mut Self {
+        if let Some(text) = text {
+            self.text_element(name, text);
+        }
+        self
+    }
+
     pub fn raw(&mut self, xml: &str) -> &mut Self {
         self.out.push_str(xml);
         self
@@ -123,7 +131,7 @@ fn escape_text(value: &str, out: &mut String) {
 fn write_slot(writer: &mut XmlWriter, slot: &Slot) {
     writer
         .open("rim:Slot")
-        .attr("name", slot.name.as_deref().unwrap_or(""))
+        .attr_opt("name", slot.name.as_deref())
         .attr_opt("slotType", slot.slot_type.as_deref())
         .close()
         .open("rim:ValueList")
@@ -141,7 +149,7 @@ fn write_international(writer: &mut XmlWriter, name: &str, strings: &[LocalizedS
             .open("rim:LocalizedString")
             .attr_opt("xml:lang", string.lang.as_deref())
             .attr_opt("charset", string.charset.as_deref())
-            .attr("value", string.value.as_deref().unwrap_or(""))
+            .attr_opt("value", string.value.as_deref())
             .close_empty();
     }
     writer.end(name);
@@ -149,7 +157,7 @@ fn write_international(writer: &mut XmlWriter, name: &str, strings: &[LocalizedS
 
 fn write_object_attrs(writer: &mut XmlWriter, object: &RegistryObject) {
     writer
-        .attr("id", object.id.as_deref().unwrap_or(""))
+        .attr_opt("id", object.id.as_deref())
         .attr_opt("home", object.home.as_deref())
         .attr_opt("lid", object.lid.as_deref())
         .attr_opt("objectType", object.object_type.as_deref())
@@ -203,9 +211,9 @@ fn write_classification(writer: &mut XmlWriter, classification: &Classification)
             "classificationScheme",
             classification.classification_scheme.as_deref(),
         )
-        .attr(
+        .attr_opt(
             "classifiedObject",
-            classification.classified_object.as_deref().unwrap_or(""),
+            classification.classified_object.as_deref(),
         )
         .attr_opt(
             "classificationNode",
@@ -222,15 +230,12 @@ fn write_external_identifier(writer: &mut XmlWriter, identifier: &ExternalIdenti
     writer.open("rim:ExternalIdentifier");
     write_object_attrs(writer, &identifier.object);
     writer
-        .attr(
-            "registryObject",
-            identifier.registry_object.as_deref().unwrap_or(""),
-        )
-        .attr(
+        .attr_opt("registryObject", identifier.registry_object.as_deref())
+        .attr_opt(
             "identificationScheme",
-            identifier.identification_scheme.as_deref().unwrap_or(""),
+            identifier.identification_scheme.as_deref(),
         )
-        .attr("value", identifier.value.as_deref().unwrap_or(""));
+        .attr_opt("value", identifier.value.as_deref());
     finish_object(writer, "rim:ExternalIdentifier", &identifier.object);
 }
 
@@ -247,7 +252,7 @@ fn finish_object(writer: &mut XmlWriter, name: &str, object: &RegistryObject) {
 fn write_object_ref(writer: &mut XmlWriter, object_ref: &ObjectRef) {
     writer
         .open("rim:ObjectRef")
-        .attr("id", object_ref.id.as_deref().unwrap_or(""))
+        .attr_opt("id", object_ref.id.as_deref())
         .attr_opt("home", object_ref.home.as_deref())
         .attr_opt("createReplica", object_ref.create_replica.as_deref());
     if object_ref.slots.is_empty() {
@@ -289,18 +294,9 @@ pub(crate) fn write_identifiable(writer: &mut XmlWriter, object: &Identifiable) 
             writer.open("rim:Association");
             write_object_attrs(writer, &association.object);
             writer
-                .attr(
-                    "associationType",
-                    association.association_type.as_deref().unwrap_or(""),
-                )
-                .attr(
-                    "sourceObject",
-                    association.source_object.as_deref().unwrap_or(""),
-                )
-                .attr(
-                    "targetObject",
-                    association.target_object.as_deref().unwrap_or(""),
-                );
+                .attr_opt("associationType", association.association_type.as_deref())
+                .attr_opt("sourceObject", association.source_object.as_deref())
+                .attr_opt("targetObject", association.target_object.as_deref());
             finish_object(writer, "rim:Association", &association.object);
         }
         Identifiable::Classification(classification) => {
@@ -381,8 +377,8 @@ fn write_error_list(writer: &mut XmlWriter, list: &RegistryErrorList) {
     for error in &list.errors {
         writer
             .open("rs:RegistryError")
-            .attr("codeContext", error.code_context.as_deref().unwrap_or(""))
-            .attr("errorCode", error.error_code.as_deref().unwrap_or(""))
+            .attr_opt("codeContext", error.code_context.as_deref())
+            .attr_opt("errorCode", error.error_code.as_deref())
             .attr_opt("severity", error.severity.as_deref())
             .attr_opt("location", error.location.as_deref());
         if error.text.is_empty() {
@@ -396,7 +392,7 @@ fn write_error_list(writer: &mut XmlWriter, list: &RegistryErrorList) {
 
 fn write_response_attrs(writer: &mut XmlWriter, response: &RegistryResponse) {
     writer
-        .attr("status", response.status.as_deref().unwrap_or(""))
+        .attr_opt("status", response.status.as_deref())
         .attr_opt("requestId", response.request_id.as_deref());
 }
 
@@ -431,7 +427,7 @@ fn write_adhoc_query(writer: &mut XmlWriter, query: &AdhocQuery) {
         if let Some((language, text)) = &query.query_expression {
             writer
                 .open("rim:QueryExpression")
-                .attr("queryLanguage", language.as_deref().unwrap_or(""))
+                .attr_opt("queryLanguage", language.as_deref())
                 .close()
                 .text(text)
                 .end("rim:QueryExpression");
@@ -447,13 +443,13 @@ fn write_document_request(writer: &mut XmlWriter, request: &DocumentRequest) {
     if let Some(home) = &request.home_community_id {
         writer.text_element("xds:HomeCommunityId", home);
     }
-    writer.text_element(
+    writer.text_element_opt(
         "xds:RepositoryUniqueId",
-        request.repository_unique_id.as_deref().unwrap_or(""),
+        request.repository_unique_id.as_deref(),
     );
-    writer.text_element(
+    writer.text_element_opt(
         "xds:DocumentUniqueId",
-        request.document_unique_id.as_deref().unwrap_or(""),
+        request.document_unique_id.as_deref(),
     );
     writer.end("xds:DocumentRequest");
 }
@@ -474,7 +470,7 @@ pub fn write_body(writer: &mut XmlWriter, body: &Body<OutContent>) {
             for document in &request.documents {
                 writer
                     .open("xds:Document")
-                    .attr("id", document.id.as_deref().unwrap_or(""))
+                    .attr_opt("id", document.id.as_deref())
                     .close();
                 write_content(writer, &document.content);
                 writer.end("xds:Document");
@@ -580,13 +576,13 @@ pub fn write_body(writer: &mut XmlWriter, body: &Body<OutContent>) {
                 if let Some(home) = &document.home_community_id {
                     writer.text_element("xds:HomeCommunityId", home);
                 }
-                writer.text_element(
+                writer.text_element_opt(
                     "xds:RepositoryUniqueId",
-                    document.repository_unique_id.as_deref().unwrap_or(""),
+                    document.repository_unique_id.as_deref(),
                 );
-                writer.text_element(
+                writer.text_element_opt(
                     "xds:DocumentUniqueId",
-                    document.document_unique_id.as_deref().unwrap_or(""),
+                    document.document_unique_id.as_deref(),
                 );
                 if let Some(value) = &document.new_repository_unique_id {
                     writer.text_element("xds:NewRepositoryUniqueId", value);
@@ -594,7 +590,7 @@ pub fn write_body(writer: &mut XmlWriter, body: &Body<OutContent>) {
                 if let Some(value) = &document.new_document_unique_id {
                     writer.text_element("xds:NewDocumentUniqueId", value);
                 }
-                writer.text_element("xds:mimeType", document.mime_type.as_deref().unwrap_or(""));
+                writer.text_element_opt("xds:mimeType", document.mime_type.as_deref());
                 writer.open("xds:Document").close();
                 write_content(writer, &document.document);
                 writer.end("xds:Document");

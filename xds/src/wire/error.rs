@@ -38,6 +38,10 @@ pub enum DecodeError {
     Encoding { declared: String },
     #[error("undefined entity reference &{name}; at {location}")]
     UndefinedEntity { name: String, location: String },
+    #[error("malformed start tag at {location}: {message}")]
+    MalformedTag { message: String, location: String },
+    #[error("namespace prefix {prefix:?} is not declared at {location}")]
+    UndeclaredPrefix { prefix: String, location: String },
     #[error("not a SOAP 1.2 envelope: the root element is {found}")]
     NotAnEnvelope { found: String },
     #[error("SOAP 1.1 envelope received; this endpoint speaks SOAP 1.2")]
@@ -123,6 +127,8 @@ impl DecodeError {
             | Self::DocType { .. }
             | Self::Encoding { .. }
             | Self::UndefinedEntity { .. }
+            | Self::MalformedTag { .. }
+            | Self::UndeclaredPrefix { .. }
             | Self::NotAnEnvelope { .. }
             | Self::MissingBody
             | Self::UnexpectedElement { in_body: false, .. }

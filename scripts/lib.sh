@@ -1,0 +1,46 @@
+# Shared helpers for the project's scripts (sourced, not run).
+
+# need COMMAND DEBIAN_PACKAGE: installs the package when the command is missing.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "==> installing $2 (provides $1)" >&2
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "error: $1 is missing and I cannot install $2 without root; install it and retry" >&2
+      exit 1
+    fi
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1; then
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+  fi
+  command -v "$1" >/dev/null 2>&1 || { echo "error: installing $2 did not provide $1" >&2; exit 1; }
+}
+
+# find_shared: exports XDS_SHARED_DIR, the folder holding the NIST testkit, the XML schemas and
+# the docs (never copied into this repository). Looks for ./shared next to the clone or a parent.
+find_shared() {
+  if [ -n "${XDS_SHARED_DIR:-}" ]; then
+    [ -d "$XDS_SHARED_DIR/conformance/nist-testkit" ] || { echo "error: XDS_SHARED_DIR=$XDS_SHARED_DIR has no conformance/nist-testkit" >&2; exit 1; }
+    return 0
+  fi
+  local dir
+  dir="$(pwd)"
+  while [ "$dir" != "/" ]; do
+    if [ -d "$dir/shared/conformance/nist-testkit" ]; then export XDS_SHARED_DIR="$dir/shared"; return 0; fi
+    dir="$(dirname "$dir")"
+  done
+  echo "error: the shared test data (NIST testkit, schemas, docs) was not found." >&2
+  echo "       Set XDS_SHARED_DIR to the folder holding conformance/nist-testkit (see README, Test data)." >&2
+  exit 1
+}
+
+# step NAME COMMAND...: runs one stage with a header and its duration.
+step() {
+  local name="$1"; shift
+  local started=$SECONDS
+  echo "==> $name" >&2
+  "$@"
+  echo "    $name: ok ($((SECONDS - started)) s)" >&2
+}
