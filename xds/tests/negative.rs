@@ -667,3 +667,37 @@ fn raw_illegal_characters_in_text_are_refused() {
         "{error:?}"
     );
 }
+
+#[test]
+fn a_package_written_from_readers_decodes_to_the_same_bytes() {
+    let writer = wire::MultipartWriter::new(wire::MultipartWriter::boundary_from_random([3u8; 16]));
+    let document: Vec<u8> = (0..200_000u32)
+        .map(|index| (index * 7 % 256) as u8)
+        .collect();
+    let envelope = envelope(&format!(
+        r#"<xds:ProvideAndRegisterDocumentSetRequest xmlns:xds="urn:ihe:iti:xds-b:2007">{SUBMIT}{XOP_DOC}</xds:ProvideAndRegisterDocumentSetRequest>"#
+    ));
+    let mut package = Vec::new();
+    let written = writer
+        .write_package(
+            &mut package,
+            "root@x",
+            envelope.as_bytes(),
+            [wire::OutgoingPart {
+                content_id: "doc1@x".to_owned(),
+                content_type: "application/octet-stream".to_owned(),
+                body: &document[..],
+            }],
+        )
+        .unwrap();
+    assert_eq!(written, package.len() as u64);
+    let message = decode(&writer.content_type("root@x", None), &package).unwrap();
+    let Body::ProvideAndRegister(request) = message.envelope.body else {
+        panic!()
+    };
+    assert_eq!(request.documents[0].content.handle, document);
+    assert_eq!(
+        request.documents[0].content.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+}

@@ -27,6 +27,6 @@ pub use error::{DecodeError, ErrorClass};
 pub use limits::Limits;
 pub use message::{DecodedMessage, decode_body_xml, decode_message};
 pub use mime::{ContentType, MimeError};
-pub use multipart::{MultipartReader, MultipartWriter, PartHeaders};
+pub use multipart::{MultipartReader, MultipartWriter, OutgoingPart, PartHeaders};
 pub use types::*;
 pub use xml::RawXml;

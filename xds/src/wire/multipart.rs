@@ -7,7 +7,7 @@
 //! with the closing delimiter, header blocks are bounded, and a line that merely starts with
 //! the boundary text is content, not a delimiter.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Write};
 
 use memchr::memmem;
 
@@ -522,6 +522,40 @@ impl MultipartWriter {
     pub fn closing(&self) -> Vec<u8> {
         format!("\r\n--{}--\r\n", self.boundary).into_bytes()
     }
+
+    /// Writes a whole package: the root part holding `envelope`, then each attachment copied
+    /// from its reader in bounded chunks (no attachment is held in memory). Returns the bytes
+    /// written.
+    pub fn write_package<W: Write>(
+        &self,
+        out: &mut W,
+        root_content_id: &str,
+        envelope: &[u8],
+        attachments: impl IntoIterator<Item = OutgoingPart<impl Read>>,
+    ) -> io::Result<u64> {
+        let mut written = 0u64;
+        let header = self.root_part_header(root_content_id);
+        out.write_all(&header)?;
+        out.write_all(envelope)?;
+        written += (header.len() + envelope.len()) as u64;
+        for mut part in attachments {
+            let header = self.part_header(&part.content_id, &part.content_type);
+            out.write_all(&header)?;
+            written += header.len() as u64;
+            written += io::copy(&mut part.body, out)?;
+        }
+        let closing = self.closing();
+        out.write_all(&closing)?;
+        Ok(written + closing.len() as u64)
+    }
+}
+
+/// One attachment to write with [`MultipartWriter::write_package`].
+#[derive(Debug)]
+pub struct OutgoingPart<R> {
+    pub content_id: String,
+    pub content_type: String,
+    pub body: R,
 }
 
 #[cfg(test)]
