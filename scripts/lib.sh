@@ -44,3 +44,24 @@ step() {
   "$@"
   echo "    $name: ok ($((SECONDS - started)) s)" >&2
 }
+
+# need_build_tools: what building RocksDB needs (a C++ compiler and libclang for bindgen).
+need_build_tools() {
+  need c++ g++
+  need clang clang
+  if ! ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so'; then
+    need_package libclang-dev
+  fi
+}
+
+# need_package DEBIAN_PACKAGE: installs a package that provides no command.
+need_package() {
+  dpkg -s "$1" >/dev/null 2>&1 && return 0
+  echo "==> installing $1" >&2
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$1" >/dev/null 2>&1; then
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+  fi
+}

@@ -1,1 +1,19 @@
-//! The XDS.b Document Registry daemon.
+//! `xds-registry`: the XDS.b Document Registry daemon.
+//!
+//! Layout (ARCHITECTURE.md, "Registry"):
+//! - [`store`]: the storage port ([`store::MetadataStore`]) and its key-value implementation
+//!   over RocksDB (`store/rocks.rs`, the only file naming RocksDB) or memory.
+//! - [`service`]: ITI-42 (checks needing registry state, effects of associations) through the
+//!   single group-committing writer, and ITI-18 (the 14 stored queries).
+//! - [`soap`], [`server`]: the SOAP 1.2 adapter and the HTTP listener.
+//! - [`config`]: configuration file, environment and flags, validated before binding.
+//! - [`import`]: bulk load of submission files through the same validation.
+//! - [`app`]: what the binary's commands do.
+
+pub mod app;
+pub mod config;
+pub mod import;
+pub mod server;
+pub mod service;
+pub mod soap;
+pub mod store;

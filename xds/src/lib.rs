@@ -9,6 +9,8 @@
 //!   loose mirror types.
 //! - [`transform`]: wire -> model (collecting every violation with its location) and
 //!   model -> wire.
+//! - [`validate`]: IHE XDS.b rules that need no registry state, and the `Profile` trait that
+//!   affinity-domain rules plug into.
 //! - [`error`]: the closed set of XDS error codes and the RegistryResponse status model.
 //! - [`transaction`]: the one table of transactions we speak.
 //!
@@ -20,6 +22,7 @@ pub mod error;
 pub mod model;
 pub mod transaction;
 pub mod transform;
+pub mod validate;
 pub mod wire;
 
 pub use error::{RegistryError, RegistryResponse, ResponseStatus, Severity, XdsErrorCode};

@@ -73,6 +73,7 @@ pub fn unescape(text: &str) -> String {
 /// One HL7 v2 composite value: components (`^`) of sub-components (`&`), unescaped.
 /// Trailing empty components and sub-components are trimmed, so two spellings of the same
 /// value (`a^b` and `a^b^^`) compare equal, as TF-3 requires of receivers.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Composite {
     components: Vec<Vec<String>>,
@@ -201,6 +202,7 @@ impl fmt::Debug for Composite {
 }
 
 /// HD: hierarchic designator (`namespace&universalId&universalIdType`).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hd {
     pub namespace_id: String,
@@ -249,6 +251,7 @@ impl Hd {
 macro_rules! composite_wrapper {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub Composite);
 
@@ -498,6 +501,7 @@ impl Ce {
 }
 
 /// Precision of a DTM value.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DtmPrecision {
     Year,
@@ -511,6 +515,7 @@ pub enum DtmPrecision {
 /// HL7 DTM as XDS restricts it: `YYYY[MM[DD[hh[mm[ss]]]]]` in UTC, no separators, no zone.
 /// Values of the same precision order chronologically as strings, which is how stored-query
 /// time ranges compare (xds-spec-brief.md §4.1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Dtm(String);
 
@@ -547,6 +552,34 @@ impl Dtm {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The second-precision DTM of a Unix time (UTC), for times the registry sets itself
+    /// (lastUpdateTime). Days are converted with the proleptic Gregorian calendar.
+    pub fn from_unix_seconds(seconds: u64) -> Self {
+        let days = (seconds / 86_400) as i64;
+        let second_of_day = seconds % 86_400;
+        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z.rem_euclid(146_097);
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let month_index = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+        let month = if month_index < 10 {
+            month_index + 3
+        } else {
+            month_index - 9
+        };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Self(format!(
+            "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+            second_of_day / 3600,
+            second_of_day % 3600 / 60,
+            second_of_day % 60
+        ))
     }
 
     pub fn precision(&self) -> DtmPrecision {
@@ -751,6 +784,24 @@ mod tests {
         assert_eq!(ce.text(), "");
         assert_eq!(ce.coding_system(), "2.16.840.1.113883.6.1");
         assert_eq!(Ce::new("11488-4", "", "2.16.840.1.113883.6.1"), ce);
+    }
+
+    #[test]
+    fn dtm_from_unix_seconds() {
+        assert_eq!(Dtm::from_unix_seconds(0).as_str(), "19700101000000");
+        assert_eq!(
+            Dtm::from_unix_seconds(951_782_400).as_str(),
+            "20000229000000"
+        );
+        assert_eq!(
+            Dtm::from_unix_seconds(1_710_495_000).as_str(),
+            "20240315093000"
+        );
+        assert_eq!(
+            Dtm::from_unix_seconds(4_102_444_799).as_str(),
+            "20991231235959"
+        );
+        assert!(Dtm::parse(Dtm::from_unix_seconds(1_234_567_890).as_str()).is_ok());
     }
 
     #[test]

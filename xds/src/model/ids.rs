@@ -20,6 +20,7 @@ pub enum IdError {
 
 /// A UUID in the `urn:uuid:` form XDS uses for entryUUIDs. Stored as 16 bytes; always written
 /// in lower case (TF-3 Table 4.2.3.1.7-2); upper-case input is accepted and normalized.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uuid([u8; 16]);
 
@@ -128,6 +129,7 @@ fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str>
 
 /// An ISO object identifier (TF-2 Appendix B): decimal arcs separated by dots, no leading
 /// zeros, at least two arcs, at most 64 characters.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Oid(String);
 
@@ -198,6 +200,7 @@ impl FromStr for Oid {
 
 /// The `id` of an object in a submission: a UUID, or a symbolic id valid only inside the
 /// submission (any value not starting with `urn:uuid:`, TF-3 4.2.3.1.5).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectId {
     Uuid(Uuid),
@@ -254,6 +257,7 @@ impl fmt::Debug for ObjectId {
 /// A DocumentEntry uniqueId: an opaque identifier assigned by the document's creator (an OID,
 /// `root^extension`, a UUID URN or a URI). Non-empty, free of surrounding whitespace, and within
 /// the ebRIM ExternalIdentifier value limit.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UniqueId(String);
 

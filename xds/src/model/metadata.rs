@@ -12,6 +12,7 @@ use super::ids::{ObjectId, Oid, UniqueId, Uuid};
 use super::vocabulary as vocab;
 
 /// One `rim:LocalizedString`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocalizedString {
     pub value: String,
@@ -36,6 +37,7 @@ pub type InternationalString = Vec<LocalizedString>;
 
 /// A slot we keep but do not interpret: extra metadata (TF-3 4.2.3.1.8) or a slot unknown to
 /// the XDS vocabulary.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slot {
     pub name: String,
@@ -44,6 +46,7 @@ pub struct Slot {
 
 /// A coded value carried by a Classification: `nodeRepresentation` = code, the `codingScheme`
 /// slot = code system, `rim:Name` = display name.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Code {
     pub code: String,
@@ -71,6 +74,7 @@ impl Code {
 }
 
 /// One author (one author Classification, TF-3 4.2.3.1.4).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Author {
     pub person: Option<Xcn>,
@@ -94,6 +98,7 @@ impl Author {
 
 /// availabilityStatus, including the DMP's logical deletion and archiving statuses
 /// (dmp-profile.md §6.5-6.6).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AvailabilityStatus {
     Submitted,
@@ -144,6 +149,7 @@ impl fmt::Display for AvailabilityStatus {
 }
 
 /// objectType of a DocumentEntry.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentEntryType {
     Stable,
@@ -168,6 +174,7 @@ impl DocumentEntryType {
 }
 
 /// documentAvailability (Metadata Update).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentAvailability {
     Online,
@@ -192,6 +199,7 @@ impl DocumentAvailability {
 }
 
 /// A SHA-1 digest; parsed from 40 hex digits in either case, written in lower case.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sha1Hash(pub [u8; 20]);
 
@@ -231,6 +239,7 @@ impl fmt::Debug for Sha1Hash {
 }
 
 /// A DocumentEntry (TF-3 Table 4.2.3.2-1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentEntry {
     pub entry_uuid: ObjectId,
@@ -320,6 +329,7 @@ impl DocumentEntry {
 }
 
 /// A SubmissionSet (TF-3 Table 4.2.3.3-1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionSet {
     pub entry_uuid: ObjectId,
@@ -361,6 +371,7 @@ impl SubmissionSet {
 }
 
 /// A Folder (TF-3 Table 4.2.3.4-1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Folder {
     pub entry_uuid: ObjectId,
@@ -399,6 +410,7 @@ impl Folder {
 }
 
 /// associationType (TF-3 Table 4.2.2-1 and the Metadata Update supplement).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AssociationType {
     HasMember,
@@ -467,6 +479,7 @@ impl AssociationType {
 }
 
 /// SubmissionSetStatus slot of an SS-DE HasMember.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubmissionSetStatus {
     Original,
@@ -491,6 +504,7 @@ impl SubmissionSetStatus {
 }
 
 /// An Association (TF-3 4.2.2).
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Association {
     pub entry_uuid: ObjectId,
@@ -538,6 +552,7 @@ impl Association {
 }
 
 /// A `rim:ObjectRef`: a reference to an object not carried in full.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
     pub id: Uuid,
@@ -545,6 +560,7 @@ pub struct ObjectRef {
 }
 
 /// The content of one RegistryObjectList, grouped by kind. Order within each kind is kept.
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
     pub submission_sets: Vec<SubmissionSet>,

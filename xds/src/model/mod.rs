@@ -29,5 +29,5 @@ pub use metadata::{
 pub use query::{
     CodeFilter, CodeParam, ContentFilter, FindDocumentsQuery, FindFoldersQuery,
     FindSubmissionSetsQuery, GetAllQuery, ObjectSelector, RawParameter, ReturnType, StoredQuery,
-    StoredQueryId, StoredQueryRequest, TimeRange,
+    StoredQueryId, StoredQueryRequest, TimeRange, like_matches,
 };

@@ -1,0 +1,329 @@
+//! The binary's commands: `serve` (default), `patient add`, `import`. Exit codes: 0 done,
+//! 64 bad usage or configuration (nothing was started), 1 runtime failure.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use xds::model::Cx;
+use xds::validate::{IheXdsB, Profile};
+
+use crate::config::{Config, ConfigError, Settings};
+use crate::server::{self, Routes};
+use crate::service::Registry;
+use crate::soap::SoapEndpoint;
+use crate::store::MetadataStore;
+use crate::store::kv::KvMetadataStore;
+use crate::store::rocks::RocksEngine;
+
+/// Command line (architecture.md, "Command-line contract").
+#[derive(Debug, Parser)]
+#[command(
+    name = "xds-registry",
+    version,
+    about = "XDS.b Document Registry (ITI-42, ITI-18)"
+)]
+pub struct Cli {
+    /// Configuration file (TOML).
+    #[arg(long, global = true, env = "XDS_REGISTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (embedded RocksDB).
+    #[arg(long, global = true, env = "XDS_REGISTRY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// SOAP listener address; port 0 picks a free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REGISTRY_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
+    pub listen: Option<String>,
+    /// Plain HTTP without client certificates: development and benchmarks only.
+    #[arg(long, global = true, env = "XDS_REGISTRY_INSECURE")]
+    pub insecure: bool,
+    /// gRPC listener (not available in this version).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub grpc_listen: Option<String>,
+    /// MLLP (ITI-8) listener (not available in this version).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub mllp_listen: Option<String>,
+    /// Admin listener (not available in this version).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub admin_listen: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (the default).
+    Serve,
+    /// Patient identifiers known to the registry (until the ITI-8 feed exists).
+    Patient {
+        #[command(subcommand)]
+        command: PatientCommand,
+    },
+    /// Bulk-load SubmitObjectsRequest files (bare or SOAP; directories are searched for *.xml)
+    /// through the registry's validation. Resumable: run it again after an interruption.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Register the patient id of each submission if unknown (migrations from a registry
+        /// whose identity feed is not replayed).
+        #[arg(long)]
+        register_patients: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Register patient identifiers (CX, e.g. `ID^^^&1.2.3&ISO`).
+    Add {
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+    },
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Self {
+            code: 64,
+            message: error.to_string(),
+        }
+    }
+}
+
+fn runtime(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
+}
+
+/// The configuration after file, environment and flags.
+pub fn configuration(cli: &Cli) -> Result<Config, Failure> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        config.storage.data_dir = dir.clone();
+    }
+    if let Some(listen) = &cli.listen {
+        config.server.listen = listen.clone();
+    }
+    if cli.insecure {
+        config.server.insecure = true;
+    }
+    if cli.grpc_listen.is_some() {
+        config.server.grpc_listen = cli.grpc_listen.clone();
+    }
+    if cli.mllp_listen.is_some() {
+        config.server.mllp_listen = cli.mllp_listen.clone();
+    }
+    if cli.admin_listen.is_some() {
+        config.server.admin_listen = cli.admin_listen.clone();
+    }
+    Ok(config)
+}
+
+fn profile(name: &str) -> Result<Arc<dyn Profile>, Failure> {
+    match name {
+        "ihe-xds-b" => Ok(Arc::new(IheXdsB)),
+        other => Err(Failure {
+            code: 64,
+            message: format!("unknown profile {other:?}"),
+        }),
+    }
+}
+
+/// Opens the store of a data directory.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn MetadataStore>, Failure> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|error| {
+        runtime(format!(
+            "cannot create data directory {}: {error}",
+            settings.data_dir.display()
+        ))
+    })?;
+    let engine = RocksEngine::open(&settings.data_dir.join("metadata"), settings.rocks).map_err(
+        |error| {
+            runtime(format!(
+                "cannot open the store in {}: {}",
+                settings.data_dir.display(),
+                error.message
+            ))
+        },
+    )?;
+    let store = KvMetadataStore::new(engine).map_err(|error| runtime(error.message))?;
+    Ok(Arc::new(store))
+}
+
+fn start_registry(settings: &Settings, store: Arc<dyn MetadataStore>) -> Result<Registry, Failure> {
+    Registry::start(
+        store,
+        profile(&settings.profile)?,
+        settings.register.clone(),
+        settings.query.clone(),
+    )
+    .map_err(|error| runtime(format!("cannot start the writer thread: {error}")))
+}
+
+fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let mut config = configuration(&cli)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config),
+        Command::Patient {
+            command: PatientCommand::Add { ids },
+        } => {
+            // Offline command: TLS settings do not matter.
+            config.server.insecure = true;
+            let settings = config.validate()?;
+            let mut parsed = Vec::new();
+            for id in &ids {
+                let cx = Cx::parse(id).map_err(|error| Failure {
+                    code: 64,
+                    message: format!("{id:?}: {error}"),
+                })?;
+                cx.check_patient_id_form().map_err(|error| Failure {
+                    code: 64,
+                    message: format!("{id:?}: {error}"),
+                })?;
+                parsed.push(cx);
+            }
+            let store = open_store(&settings)?;
+            let registry = start_registry(&settings, Arc::clone(&store))?;
+            let added = registry
+                .add_patients_blocking(parsed)
+                .map_err(|error| runtime(error.message));
+            registry.close();
+            drop(store);
+            added?;
+            say(&format!("{} patient id(s) registered", ids.len()));
+            Ok(())
+        }
+        Command::Import {
+            files,
+            register_patients,
+        } => {
+            config.server.insecure = true;
+            if register_patients {
+                config.registry.require_known_patient = false;
+            }
+            let settings = config.validate()?;
+            let files = crate::import::expand(&files).map_err(|error| Failure {
+                code: 64,
+                message: error.to_string(),
+            })?;
+            let store = open_store(&settings)?;
+            let registry = start_registry(&settings, Arc::clone(&store))?;
+            let report = crate::import::import_files(&registry, &settings.data_dir, &files)
+                .map_err(|error| runtime(error.to_string()));
+            registry.close();
+            drop(store);
+            let report = report?;
+            say(&format!(
+                "imported {} file(s): {} registered, {} rejected, {} skipped (already imported), {} DocumentEntries, {:.1} s",
+                report.files,
+                report.registered,
+                report.rejected,
+                report.skipped_files,
+                report.document_entries,
+                report.elapsed.as_secs_f64()
+            ));
+            if report.rejected > 0 {
+                return Err(Failure {
+                    code: 1,
+                    message: format!("{} submission(s) rejected", report.rejected),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: &Config) -> Result<(), Failure> {
+    let settings = config.validate()?;
+    let runtime_handle = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("xds-registry")
+        .build()
+        .map_err(|error| runtime(format!("cannot start the async runtime: {error}")))?;
+    let store = open_store(&settings)?;
+    let registry = start_registry(&settings, Arc::clone(&store))?;
+    let routes = Routes {
+        soap: SoapEndpoint::new(registry.clone(), settings.limits.clone()),
+        soap_paths: Arc::new(settings.soap_paths.clone()),
+        noop_path: settings.noop_path.clone(),
+    };
+    let served = runtime_handle.block_on(async {
+        let listener = server::bind(settings.listen)
+            .await
+            .map_err(|error| runtime(format!("cannot listen on {}: {error}", settings.listen)))?;
+        let address = listener.local_addr().map_err(|error| runtime(error.to_string()))?;
+        if settings.insecure {
+            tracing::warn!("--insecure: plain HTTP without client certificates; development and benchmarks only");
+        }
+        let stats = store.stats().map_err(|error| runtime(error.message))?;
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            soap = %address,
+            paths = ?settings.soap_paths,
+            profile = %settings.profile,
+            data_dir = %settings.data_dir.display(),
+            patients = stats.patients,
+            "xds-registry started"
+        );
+        say(&format!("listening on {address} (soap)"));
+        server::serve(listener, routes, shutdown_signal(), settings.shutdown_grace).await;
+        Ok::<(), Failure>(())
+    });
+    // Queries still running finish (or are abandoned) before the store closes.
+    runtime_handle.shutdown_timeout(settings.shutdown_grace);
+    registry.close();
+    let synced = store.sync().map_err(|error| runtime(error.message));
+    drop(store);
+    served?;
+    synced?;
+    tracing::info!("xds-registry stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,322 @@
+//! Configuration: a TOML file, then environment variables and command-line flags (which win),
+//! validated as a whole before any port is bound. Every key has a default; `serve` with no
+//! configuration at all runs a development registry in `./data/registry`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::service::{QuerySettings, RegisterSettings, UnknownPatientAnswer};
+use crate::store::rocks::RocksSettings;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub registry: RegistryConfig,
+    pub query: QueryConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// SOAP listener (`ADDR:PORT`; port 0 picks a free port).
+    pub listen: String,
+    /// Plain HTTP without client certificates (development and benchmarks only).
+    pub insecure: bool,
+    /// Path of the SOAP endpoint (ITI-42, ITI-18).
+    pub soap_path: String,
+    /// Extra paths answering like `soap_path`.
+    pub soap_path_aliases: Vec<String>,
+    /// Path of a SOAP endpoint that answers without doing anything: the transport floor the
+    /// benchmark compares queries with. Off unless set.
+    pub noop_path: Option<String>,
+    pub grpc_listen: Option<String>,
+    pub mllp_listen: Option<String>,
+    pub admin_listen: Option<String>,
+    /// Seconds granted to requests in flight at shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            insecure: false,
+            soap_path: "/xds/registry".to_owned(),
+            soap_path_aliases: Vec::new(),
+            noop_path: None,
+            grpc_listen: None,
+            mllp_listen: None,
+            admin_listen: None,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub block_cache_mib: usize,
+    pub write_buffer_mib: usize,
+    pub background_jobs: i32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        let rocks = RocksSettings::default();
+        Self {
+            data_dir: PathBuf::from("data/registry"),
+            block_cache_mib: rocks.block_cache_bytes >> 20,
+            write_buffer_mib: rocks.write_buffer_bytes >> 20,
+            background_jobs: rocks.background_jobs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// Validation profile: `ihe-xds-b` (the `fr-dmp` profile arrives with the profiles crate).
+    pub profile: String,
+    /// Refuse submissions for unknown patient ids (XDSUnknownPatientId).
+    pub require_known_patient: bool,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            profile: "ihe-xds-b".to_owned(),
+            require_known_patient: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueryConfig {
+    pub leaf_class_limit: usize,
+    pub object_ref_limit: usize,
+    pub unknown_patient: UnknownPatientAnswer,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        let settings = QuerySettings::default();
+        Self {
+            leaf_class_limit: settings.leaf_class_limit,
+            object_ref_limit: settings.object_ref_limit,
+            unknown_patient: settings.unknown_patient,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest HTTP request body accepted.
+    pub max_message_mib: u64,
+    pub max_depth: usize,
+    pub max_text_kib: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_mib: 64,
+            max_depth: 64,
+            max_text_kib: 1024,
+        }
+    }
+}
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Settings after validation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub insecure: bool,
+    pub soap_paths: Vec<String>,
+    pub noop_path: Option<String>,
+    pub shutdown_grace: std::time::Duration,
+    pub data_dir: PathBuf,
+    pub rocks: RocksSettings,
+    pub profile: String,
+    pub register: RegisterSettings,
+    pub query: QuerySettings,
+    pub limits: xds::wire::Limits,
+}
+
+impl Config {
+    /// Reads a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError(format!("cannot read {}: {error}", path.display())))?;
+        toml::from_str(&text).map_err(|error| ConfigError(format!("{}: {error}", path.display())))
+    }
+
+    /// Checks every value and derives the runtime settings. All problems are reported.
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        let mut problems = Vec::new();
+        let listen = match self.server.listen.parse::<SocketAddr>() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                problems.push(format!(
+                    "server.listen {:?} is not ADDR:PORT",
+                    self.server.listen
+                ));
+                None
+            }
+        };
+        if !self.server.insecure {
+            problems.push(
+                "mutual TLS is not available yet (it arrives with the trust work); run with \
+                 --insecure (server.insecure = true) on a trusted network only"
+                    .to_owned(),
+            );
+        }
+        for (name, value) in [
+            (
+                "server.grpc_listen (--grpc-listen)",
+                &self.server.grpc_listen,
+            ),
+            (
+                "server.mllp_listen (--mllp-listen)",
+                &self.server.mllp_listen,
+            ),
+            (
+                "server.admin_listen (--admin-listen)",
+                &self.server.admin_listen,
+            ),
+        ] {
+            if value.is_some() {
+                problems.push(format!(
+                    "{name}: this listener is not available in this version"
+                ));
+            }
+        }
+        let mut soap_paths = vec![self.server.soap_path.clone()];
+        soap_paths.extend(self.server.soap_path_aliases.iter().cloned());
+        for path in soap_paths.iter().chain(self.server.noop_path.iter()) {
+            if !path.starts_with('/') {
+                problems.push(format!("endpoint path {path:?} must start with '/'"));
+            }
+        }
+        if self.registry.profile != "ihe-xds-b" {
+            problems.push(format!(
+                "registry.profile {:?} is unknown; available: ihe-xds-b",
+                self.registry.profile
+            ));
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            problems.push("storage.data_dir is empty".to_owned());
+        } else if self.storage.data_dir.exists() && !self.storage.data_dir.is_dir() {
+            problems.push(format!(
+                "storage.data_dir {} is not a directory",
+                self.storage.data_dir.display()
+            ));
+        }
+        if self.storage.block_cache_mib == 0 || self.storage.write_buffer_mib == 0 {
+            problems.push(
+                "storage.block_cache_mib and storage.write_buffer_mib must be positive".to_owned(),
+            );
+        }
+        if self.storage.background_jobs < 1 {
+            problems.push("storage.background_jobs must be at least 1".to_owned());
+        }
+        if self.query.leaf_class_limit == 0 || self.query.object_ref_limit == 0 {
+            problems.push(
+                "query.leaf_class_limit and query.object_ref_limit must be positive".to_owned(),
+            );
+        }
+        if self.limits.max_message_mib == 0
+            || self.limits.max_depth < 8
+            || self.limits.max_text_kib == 0
+        {
+            problems.push(
+                "limits: max_message_mib and max_text_kib must be positive, max_depth at least 8"
+                    .to_owned(),
+            );
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError(problems.join("; ")));
+        }
+        let Some(listen) = listen else {
+            return Err(ConfigError("server.listen".to_owned()));
+        };
+        let message_bytes = self.limits.max_message_mib << 20;
+        Ok(Settings {
+            listen,
+            insecure: self.server.insecure,
+            soap_paths,
+            noop_path: self.server.noop_path.clone(),
+            shutdown_grace: std::time::Duration::from_secs(self.server.shutdown_grace_seconds),
+            data_dir: self.storage.data_dir.clone(),
+            rocks: RocksSettings {
+                block_cache_bytes: self.storage.block_cache_mib << 20,
+                write_buffer_bytes: self.storage.write_buffer_mib << 20,
+                background_jobs: self.storage.background_jobs,
+            },
+            profile: self.registry.profile.clone(),
+            register: RegisterSettings {
+                require_known_patient: self.registry.require_known_patient,
+            },
+            query: QuerySettings {
+                leaf_class_limit: self.query.leaf_class_limit,
+                object_ref_limit: self.query.object_ref_limit,
+                unknown_patient: self.query.unknown_patient,
+            },
+            limits: xds::wire::Limits {
+                max_envelope_bytes: message_bytes,
+                max_attachment_bytes: message_bytes,
+                max_message_bytes: message_bytes,
+                max_depth: self.limits.max_depth,
+                max_text_bytes: self.limits.max_text_kib << 10,
+                ..xds::wire::Limits::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_only_the_insecure_switch() {
+        let mut config = Config::default();
+        assert!(config.validate().is_err());
+        config.server.insecure = true;
+        let settings = config.validate().expect("defaults are valid");
+        assert_eq!(settings.soap_paths, vec!["/xds/registry".to_owned()]);
+        assert_eq!(settings.listen.port(), 8080);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let config: Config = toml::from_str(
+            "[server]\nlisten = 'nowhere'\ninsecure = true\nsoap_path = 'xds'\n[registry]\nprofile = 'x'\n",
+        )
+        .expect("parses");
+        let message = config.validate().expect_err("invalid").to_string();
+        for part in ["server.listen", "\"xds\"", "registry.profile"] {
+            assert!(message.contains(part), "{message} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error =
+            toml::from_str::<Config>("[server]\nlisten_port = 1\n").expect_err("unknown key");
+        assert!(error.to_string().contains("listen_port"), "{error}");
+    }
+}

@@ -1,0 +1,770 @@
+//! ITI-18 Registry Stored Query: the 14 stored queries over the [`MetadataStore`]
+//! (xds-spec-brief.md §4). Queries naming a patient read that patient's contiguous key range;
+//! queries naming entryUUIDs or uniqueIds are point reads and short prefix scans; related
+//! objects are found through the association index. Nothing scans the whole registry.
+
+use std::collections::HashSet;
+
+use xds::XdsErrorCode;
+use xds::error::{RegistryError, RegistryResponse};
+use xds::model::{
+    Association, AssociationType, AvailabilityStatus, Code, CodeFilter, CodeParam, ContentFilter,
+    Cx, DocumentEntry, DocumentEntryType, Dtm, Metadata, ObjectRef, ObjectSelector, QueryResponse,
+    ReturnType, StoredQuery, StoredQueryRequest, TimeRange, Uuid, like_matches,
+};
+
+use crate::store::{Direction, Kind, Link, MetadataStore, StoreError, StoredObject};
+
+/// What a query answers when its patient id is unknown (xds-spec-brief.md §4.4: affinity-domain
+/// policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownPatientAnswer {
+    /// Success with no results.
+    #[default]
+    Empty,
+    /// Failure with XDSUnknownPatientId.
+    Error,
+}
+
+/// Settings of the ITI-18 service.
+#[derive(Debug, Clone)]
+pub struct QuerySettings {
+    /// Most objects a LeafClass answer may hold (XDSTooManyResults beyond).
+    pub leaf_class_limit: usize,
+    /// Most object references an ObjectRef answer may hold.
+    pub object_ref_limit: usize,
+    pub unknown_patient: UnknownPatientAnswer,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            leaf_class_limit: 5_000,
+            object_ref_limit: 1_000_000,
+            unknown_patient: UnknownPatientAnswer::Empty,
+        }
+    }
+}
+
+/// The objects a query found, each once, in the order found.
+#[derive(Debug, Default)]
+struct Found {
+    metadata: Metadata,
+    seen: HashSet<Uuid>,
+}
+
+impl Found {
+    fn add(&mut self, object: StoredObject) {
+        let Some(uuid) = object.uuid() else { return };
+        if !self.seen.insert(uuid) {
+            return;
+        }
+        match object {
+            StoredObject::DocumentEntry(entry) => self.metadata.document_entries.push(entry),
+            StoredObject::SubmissionSet(set) => self.metadata.submission_sets.push(set),
+            StoredObject::Folder(folder) => self.metadata.folders.push(folder),
+            StoredObject::Association(association) => self.metadata.associations.push(association),
+        }
+    }
+
+    fn contains(&self, uuid: &Uuid) -> bool {
+        self.seen.contains(uuid)
+    }
+
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// Runs a stored query. Storage failures become XDSRegistryError (the caller logs them).
+pub fn run(
+    store: &dyn MetadataStore,
+    request: &StoredQueryRequest,
+    settings: &QuerySettings,
+) -> QueryResponse {
+    match execute(store, request, settings) {
+        Ok(Outcome::Found(found)) => answer(found, request, settings),
+        Ok(Outcome::Refused(errors)) => QueryResponse {
+            response: RegistryResponse::from_errors(errors),
+            metadata: Metadata::default(),
+        },
+        Err(error) => QueryResponse {
+            response: RegistryResponse::from_errors(vec![RegistryError::error(
+                XdsErrorCode::RegistryError,
+                format!("the registry could not read its store: {}", error.message),
+            )]),
+            metadata: Metadata::default(),
+        },
+    }
+}
+
+enum Outcome {
+    Found(Found),
+    Refused(Vec<RegistryError>),
+}
+
+fn answer(found: Found, request: &StoredQueryRequest, settings: &QuerySettings) -> QueryResponse {
+    let (limit, what) = match request.return_type {
+        ReturnType::LeafClass => (settings.leaf_class_limit, "LeafClass"),
+        ReturnType::ObjectRef => (settings.object_ref_limit, "ObjectRef"),
+    };
+    if found.len() > limit {
+        let hint = match request.return_type {
+            ReturnType::LeafClass => {
+                "; ask with returnType ObjectRef, then fetch slices with GetDocuments"
+            }
+            ReturnType::ObjectRef => "; narrow the query",
+        };
+        return QueryResponse {
+            response: RegistryResponse::from_errors(vec![RegistryError::error(
+                XdsErrorCode::TooManyResults,
+                format!(
+                    "{} objects match; a {what} answer holds at most {limit}{hint}",
+                    found.len()
+                ),
+            )]),
+            metadata: Metadata::default(),
+        };
+    }
+    if request.return_type == ReturnType::LeafClass && single_patient_query(&request.query) {
+        let mut patients: Vec<&Cx> = Vec::new();
+        let metadata = &found.metadata;
+        let ids = metadata
+            .document_entries
+            .iter()
+            .filter_map(|entry| entry.patient_id.as_ref())
+            .chain(
+                metadata
+                    .submission_sets
+                    .iter()
+                    .filter_map(|set| set.patient_id.as_ref()),
+            )
+            .chain(
+                metadata
+                    .folders
+                    .iter()
+                    .filter_map(|folder| folder.patient_id.as_ref()),
+            );
+        for id in ids {
+            if !patients.contains(&id) {
+                patients.push(id);
+            }
+        }
+        if patients.len() > 1 {
+            return QueryResponse {
+                response: RegistryResponse::from_errors(vec![RegistryError::error(
+                    XdsErrorCode::ResultNotSinglePatient,
+                    format!(
+                        "the objects found belong to {} patients; a LeafClass answer must concern one",
+                        patients.len()
+                    ),
+                )]),
+                metadata: Metadata::default(),
+            };
+        }
+    }
+    let metadata = match request.return_type {
+        ReturnType::LeafClass => found.metadata,
+        ReturnType::ObjectRef => {
+            let metadata = found.metadata;
+            let ids = metadata
+                .document_entries
+                .iter()
+                .filter_map(|entry| entry.entry_uuid.as_uuid())
+                .chain(
+                    metadata
+                        .submission_sets
+                        .iter()
+                        .filter_map(|set| set.entry_uuid.as_uuid()),
+                )
+                .chain(
+                    metadata
+                        .folders
+                        .iter()
+                        .filter_map(|folder| folder.entry_uuid.as_uuid()),
+                )
+                .chain(
+                    metadata
+                        .associations
+                        .iter()
+                        .filter_map(|association| association.entry_uuid.as_uuid()),
+                );
+            Metadata {
+                object_refs: ids.map(|id| ObjectRef { id, home: None }).collect(),
+                ..Metadata::default()
+            }
+        }
+    };
+    QueryResponse {
+        response: RegistryResponse::success(),
+        metadata,
+    }
+}
+
+/// The queries whose LeafClass answer must concern a single patient (ITI-18 3.18.4.1.3.5).
+fn single_patient_query(query: &StoredQuery) -> bool {
+    matches!(
+        query,
+        StoredQuery::GetDocuments { .. }
+            | StoredQuery::GetFolders { .. }
+            | StoredQuery::GetDocumentsAndAssociations { .. }
+            | StoredQuery::GetSubmissionSets { .. }
+            | StoredQuery::GetSubmissionSetAndContents { .. }
+            | StoredQuery::GetFolderAndContents { .. }
+    )
+}
+
+fn execute(
+    store: &dyn MetadataStore,
+    request: &StoredQueryRequest,
+    settings: &QuerySettings,
+) -> Result<Outcome, StoreError> {
+    let mut found = Found::default();
+    match &request.query {
+        StoredQuery::FindDocuments(query) | StoredQuery::FindDocumentsByReferenceId(query) => {
+            let Some(patient) = store.patient(&query.patient_id)? else {
+                return Ok(unknown_patient(&query.patient_id, settings));
+            };
+            store.scan_patient(patient, Kind::DocumentEntry, &mut |object| {
+                if let StoredObject::DocumentEntry(entry) = &object {
+                    if find_documents_matches(query, entry) {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+        }
+        StoredQuery::FindSubmissionSets(query) => {
+            let Some(patient) = store.patient(&query.patient_id)? else {
+                return Ok(unknown_patient(&query.patient_id, settings));
+            };
+            store.scan_patient(patient, Kind::SubmissionSet, &mut |object| {
+                if let StoredObject::SubmissionSet(set) = &object {
+                    let matches = status_in(&query.statuses, set.availability_status.as_ref())
+                        && (query.source_ids.is_empty()
+                            || set.source_id.as_ref().is_some_and(|source| {
+                                query
+                                    .source_ids
+                                    .iter()
+                                    .any(|wanted| wanted == source.as_str())
+                            }))
+                        && in_range(&query.submission_time, set.submission_time.as_ref(), false)
+                        && query.author_person.as_ref().is_none_or(|pattern| {
+                            author_matches(&set.authors, std::slice::from_ref(pattern))
+                        })
+                        && single_code(&query.content_type_codes, set.content_type_code.as_ref());
+                    if matches {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+        }
+        StoredQuery::FindFolders(query) => {
+            let Some(patient) = store.patient(&query.patient_id)? else {
+                return Ok(unknown_patient(&query.patient_id, settings));
+            };
+            store.scan_patient(patient, Kind::Folder, &mut |object| {
+                if let StoredObject::Folder(folder) = &object {
+                    if status_in(&query.statuses, folder.availability_status.as_ref())
+                        && in_range(
+                            &query.last_update_time,
+                            folder.last_update_time.as_ref(),
+                            false,
+                        )
+                        && multi_code(&query.codes, &folder.codes)
+                    {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+        }
+        StoredQuery::GetAll(query) => {
+            let Some(patient) = store.patient(&query.patient_id)? else {
+                return Ok(unknown_patient(&query.patient_id, settings));
+            };
+            let filter = ContentFilter {
+                format_codes: query.format_codes.clone(),
+                confidentiality_codes: query.confidentiality_codes.clone(),
+                document_types: query.document_types.clone(),
+            };
+            store.scan_patient(patient, Kind::SubmissionSet, &mut |object| {
+                if let StoredObject::SubmissionSet(set) = &object {
+                    if status_in(
+                        &query.submission_set_statuses,
+                        set.availability_status.as_ref(),
+                    ) {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+            store.scan_patient(patient, Kind::DocumentEntry, &mut |object| {
+                if let StoredObject::DocumentEntry(entry) = &object {
+                    if status_in(&query.document_statuses, entry.availability_status.as_ref())
+                        && content_matches(&filter, entry)
+                    {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+            store.scan_patient(patient, Kind::Folder, &mut |object| {
+                if let StoredObject::Folder(folder) = &object {
+                    if status_in(&query.folder_statuses, folder.availability_status.as_ref()) {
+                        found.add(object);
+                    }
+                }
+                true
+            })?;
+            add_touching_associations(store, &mut found, |_| true)?;
+        }
+        StoredQuery::GetDocuments { selector } => {
+            for entry in select(store, Kind::DocumentEntry, selector)? {
+                found.add(entry);
+            }
+        }
+        StoredQuery::GetFolders { selector } => {
+            for folder in select(store, Kind::Folder, selector)? {
+                found.add(folder);
+            }
+        }
+        StoredQuery::GetAssociations { uuids } => {
+            for uuid in uuids {
+                for direction in [Direction::From, Direction::To] {
+                    for link in store.links(uuid, direction)? {
+                        add_object(store, &mut found, &link.association)?;
+                    }
+                }
+            }
+        }
+        StoredQuery::GetDocumentsAndAssociations { selector } => {
+            for entry in select(store, Kind::DocumentEntry, selector)? {
+                found.add(entry);
+            }
+            add_touching_associations(store, &mut found, |_| true)?;
+        }
+        StoredQuery::GetSubmissionSets { uuids } => {
+            for uuid in uuids {
+                for link in store.links(uuid, Direction::To)? {
+                    if link.association_type != AssociationType::HasMember {
+                        continue;
+                    }
+                    if store.locate(&link.other)?.map(|(kind, _)| kind) == Some(Kind::SubmissionSet)
+                    {
+                        add_object(store, &mut found, &link.other)?;
+                        add_object(store, &mut found, &link.association)?;
+                    }
+                }
+            }
+        }
+        StoredQuery::GetSubmissionSetAndContents { selector, filter } => {
+            let Some(set) = select(store, Kind::SubmissionSet, selector)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(Outcome::Found(found));
+            };
+            let Some(set_uuid) = set.uuid() else {
+                return Ok(Outcome::Found(found));
+            };
+            found.add(set);
+            let members = store.links(&set_uuid, Direction::From)?;
+            let mut member_associations = Vec::new();
+            for link in members
+                .iter()
+                .filter(|link| link.association_type == AssociationType::HasMember)
+            {
+                let Some(member) = store.object(&link.other)? else {
+                    continue;
+                };
+                match &member.object {
+                    StoredObject::DocumentEntry(entry) if content_matches(filter, entry) => {
+                        found.add(member.object);
+                        add_object(store, &mut found, &link.association)?;
+                    }
+                    StoredObject::Folder(_) => {
+                        found.add(member.object);
+                        add_object(store, &mut found, &link.association)?;
+                    }
+                    StoredObject::Association(association) => {
+                        member_associations.push((link.association, association.clone()))
+                    }
+                    _ => {}
+                }
+            }
+            // Associations the SubmissionSet holds (folder memberships, relationships) are
+            // returned when both their ends are, with the HasMember that holds them.
+            for (holder, association) in member_associations {
+                let ends = (association.source.as_uuid(), association.target.as_uuid());
+                if let (Some(source), Some(target)) = ends {
+                    if found.contains(&source) && found.contains(&target) {
+                        found.add(StoredObject::Association(association));
+                        add_object(store, &mut found, &holder)?;
+                    }
+                }
+            }
+        }
+        StoredQuery::GetFolderAndContents { selector, filter } => {
+            let Some(folder) = select(store, Kind::Folder, selector)?.into_iter().next() else {
+                return Ok(Outcome::Found(found));
+            };
+            let Some(folder_uuid) = folder.uuid() else {
+                return Ok(Outcome::Found(found));
+            };
+            found.add(folder);
+            for link in store.links(&folder_uuid, Direction::From)? {
+                if link.association_type != AssociationType::HasMember {
+                    continue;
+                }
+                if let Some(member) = store.object(&link.other)? {
+                    if let StoredObject::DocumentEntry(entry) = &member.object {
+                        if content_matches(filter, entry) {
+                            found.add(member.object);
+                            add_object(store, &mut found, &link.association)?;
+                        }
+                    }
+                }
+            }
+        }
+        StoredQuery::GetFoldersForDocument { selector } => {
+            for entry in select(store, Kind::DocumentEntry, selector)? {
+                let Some(uuid) = entry.uuid() else { continue };
+                for link in store.links(&uuid, Direction::To)? {
+                    if link.association_type == AssociationType::HasMember
+                        && store.locate(&link.other)?.map(|(kind, _)| kind) == Some(Kind::Folder)
+                    {
+                        add_object(store, &mut found, &link.other)?;
+                    }
+                }
+            }
+        }
+        StoredQuery::GetRelatedDocuments {
+            selector,
+            association_types,
+            document_types,
+        } => {
+            let Some(entry) = select(store, Kind::DocumentEntry, selector)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(Outcome::Found(found));
+            };
+            let Some(uuid) = entry.uuid() else {
+                return Ok(Outcome::Found(found));
+            };
+            let mut related: Vec<Link> = Vec::new();
+            for direction in [Direction::From, Direction::To] {
+                related.extend(
+                    store
+                        .links(&uuid, direction)?
+                        .into_iter()
+                        .filter(|link| association_types.contains(&link.association_type)),
+                );
+            }
+            let mut ends = Vec::new();
+            for link in related {
+                let Some(other) = store.object(&link.other)? else {
+                    continue;
+                };
+                let StoredObject::DocumentEntry(other_entry) = &other.object else {
+                    continue;
+                };
+                if !type_matches(document_types, other_entry.object_type) {
+                    continue;
+                }
+                ends.push(other.object);
+                add_object(store, &mut found, &link.association)?;
+            }
+            if !ends.is_empty() {
+                found.add(entry);
+                for end in ends {
+                    found.add(end);
+                }
+            }
+        }
+    }
+    Ok(Outcome::Found(found))
+}
+
+fn unknown_patient(id: &Cx, settings: &QuerySettings) -> Outcome {
+    match settings.unknown_patient {
+        UnknownPatientAnswer::Empty => Outcome::Found(Found::default()),
+        UnknownPatientAnswer::Error => Outcome::Refused(vec![RegistryError::error(
+            XdsErrorCode::UnknownPatientId,
+            format!("patient id {} is not known to this registry", id.format()),
+        )]),
+    }
+}
+
+/// The objects of one kind an [`ObjectSelector`] names, in the order named.
+fn select(
+    store: &dyn MetadataStore,
+    kind: Kind,
+    selector: &ObjectSelector,
+) -> Result<Vec<StoredObject>, StoreError> {
+    let mut objects = Vec::new();
+    match selector {
+        ObjectSelector::Uuids(uuids) => {
+            for uuid in uuids {
+                if let Some(located) = store.object(uuid)? {
+                    if located.object.kind() == kind {
+                        objects.push(located.object);
+                    }
+                }
+            }
+        }
+        ObjectSelector::UniqueIds(unique_ids) => {
+            for unique_id in unique_ids {
+                for uuid in store.by_unique_id(kind, unique_id)? {
+                    if let Some(located) = store.object(&uuid)? {
+                        objects.push(located.object);
+                    }
+                }
+            }
+        }
+        // Until Metadata Update (ITI-57) creates versions, an object's logicalID is its
+        // entryUUID, so the first version is found by it.
+        ObjectSelector::LogicalIds(logical_ids) => {
+            for logical_id in logical_ids {
+                if let Some(located) = store.object(logical_id)? {
+                    if located.object.kind() == kind {
+                        objects.push(located.object);
+                    }
+                }
+            }
+        }
+    }
+    Ok(objects)
+}
+
+fn add_object(store: &dyn MetadataStore, found: &mut Found, uuid: &Uuid) -> Result<(), StoreError> {
+    if found.contains(uuid) {
+        return Ok(());
+    }
+    if let Some(located) = store.object(uuid)? {
+        found.add(located.object);
+    }
+    Ok(())
+}
+
+/// Adds the associations with at least one end among the objects found (GetAll,
+/// GetDocumentsAndAssociations).
+fn add_touching_associations(
+    store: &dyn MetadataStore,
+    found: &mut Found,
+    keep: impl Fn(&Association) -> bool,
+) -> Result<(), StoreError> {
+    let ends: Vec<Uuid> = found
+        .metadata
+        .document_entries
+        .iter()
+        .filter_map(|entry| entry.entry_uuid.as_uuid())
+        .chain(
+            found
+                .metadata
+                .submission_sets
+                .iter()
+                .filter_map(|set| set.entry_uuid.as_uuid()),
+        )
+        .chain(
+            found
+                .metadata
+                .folders
+                .iter()
+                .filter_map(|folder| folder.entry_uuid.as_uuid()),
+        )
+        .collect();
+    for uuid in ends {
+        for direction in [Direction::From, Direction::To] {
+            for link in store.links(&uuid, direction)? {
+                if found.contains(&link.association) {
+                    continue;
+                }
+                if let Some(located) = store.object(&link.association)? {
+                    if let StoredObject::Association(association) = &located.object {
+                        if keep(association) {
+                            found.add(located.object);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a DocumentEntry matches every FindDocuments parameter.
+pub fn find_documents_matches(
+    query: &xds::model::FindDocumentsQuery,
+    entry: &DocumentEntry,
+) -> bool {
+    let on_demand = entry.object_type == Some(DocumentEntryType::OnDemand);
+    status_in(&query.statuses, entry.availability_status.as_ref())
+        && type_matches(&query.document_types, entry.object_type)
+        && single_code(&query.class_codes, entry.class_code.as_ref())
+        && single_code(&query.type_codes, entry.type_code.as_ref())
+        && single_code(
+            &query.practice_setting_codes,
+            entry.practice_setting_code.as_ref(),
+        )
+        && single_code(
+            &query.healthcare_facility_type_codes,
+            entry.healthcare_facility_type_code.as_ref(),
+        )
+        && single_code(&query.format_codes, entry.format_code.as_ref())
+        && multi_code(&query.event_codes, &entry.event_codes)
+        && multi_code(&query.confidentiality_codes, &entry.confidentiality_codes)
+        && (on_demand || in_range(&query.creation_time, entry.creation_time.as_ref(), false))
+        && in_range(
+            &query.service_start_time,
+            entry.service_start_time.as_ref(),
+            true,
+        )
+        && in_range(
+            &query.service_stop_time,
+            entry.service_stop_time.as_ref(),
+            true,
+        )
+        && query
+            .author_persons
+            .iter()
+            .all(|patterns| author_matches(&entry.authors, patterns))
+        && query.reference_ids.iter().all(|patterns| {
+            entry.reference_ids.iter().any(|reference| {
+                let text = reference.format();
+                patterns.iter().any(|pattern| like_matches(pattern, &text))
+            })
+        })
+        && (query.document_availability.is_empty()
+            || query.document_availability.contains(
+                &entry
+                    .document_availability
+                    .unwrap_or(xds::model::DocumentAvailability::Online),
+            ))
+}
+
+/// The document filters of GetAll, GetSubmissionSetAndContents and GetFolderAndContents.
+fn content_matches(filter: &ContentFilter, entry: &DocumentEntry) -> bool {
+    type_matches(&filter.document_types, entry.object_type)
+        && single_code(&filter.format_codes, entry.format_code.as_ref())
+        && multi_code(&filter.confidentiality_codes, &entry.confidentiality_codes)
+}
+
+/// `$XDSDocumentEntryType`: absent means Stable only.
+fn type_matches(types: &[DocumentEntryType], object_type: Option<DocumentEntryType>) -> bool {
+    let object_type = object_type.unwrap_or(DocumentEntryType::Stable);
+    if types.is_empty() {
+        object_type == DocumentEntryType::Stable
+    } else {
+        types.contains(&object_type)
+    }
+}
+
+fn status_in(statuses: &[AvailabilityStatus], status: Option<&AvailabilityStatus>) -> bool {
+    status.is_some_and(|status| statuses.contains(status))
+}
+
+fn code_is(param: &CodeParam, code: &Code) -> bool {
+    param.code == code.code && param.scheme == code.coding_scheme
+}
+
+/// A single-valued coded attribute against an AND-of-OR filter.
+fn single_code(filter: &CodeFilter, value: Option<&Code>) -> bool {
+    filter
+        .iter()
+        .all(|any| value.is_some_and(|code| any.iter().any(|param| code_is(param, code))))
+}
+
+/// A multi-valued coded attribute against an AND-of-OR filter: every slot needs one of its
+/// codes among the attribute's values.
+fn multi_code(filter: &CodeFilter, values: &[Code]) -> bool {
+    filter.iter().all(|any| {
+        values
+            .iter()
+            .any(|code| any.iter().any(|param| code_is(param, code)))
+    })
+}
+
+/// Half-open `from <= value < to`, compared as DTM strings (xds-spec-brief.md §4.1). An absent
+/// value matches when `absent_matches` (service times), never otherwise.
+fn in_range(range: &TimeRange, value: Option<&Dtm>, absent_matches: bool) -> bool {
+    if range.is_unbounded() {
+        return true;
+    }
+    let Some(value) = value else {
+        return absent_matches;
+    };
+    let value = value.as_str();
+    range
+        .from
+        .as_ref()
+        .is_none_or(|from| value >= from.as_str())
+        && range.to.as_ref().is_none_or(|to| value < to.as_str())
+}
+
+/// One authorPerson slot of the query: some author's person matches one of its patterns.
+fn author_matches(authors: &[xds::model::Author], patterns: &[String]) -> bool {
+    authors
+        .iter()
+        .filter_map(|author| author.person.as_ref())
+        .any(|person| {
+            let text = person.format();
+            patterns.iter().any(|pattern| like_matches(pattern, &text))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dtm(value: &str) -> Dtm {
+        Dtm::parse(value).expect("valid DTM")
+    }
+
+    #[test]
+    fn time_ranges_are_half_open_and_lexical() {
+        let range = TimeRange {
+            from: Some(dtm("2004")),
+            to: Some(dtm("200501")),
+        };
+        assert!(in_range(&range, Some(&dtm("20041225")), false));
+        assert!(in_range(&range, Some(&dtm("2004")), false));
+        assert!(!in_range(&range, Some(&dtm("200501")), false));
+        assert!(!in_range(&range, Some(&dtm("2003")), false));
+        assert!(!in_range(&range, None, false));
+        assert!(in_range(&range, None, true));
+        assert!(in_range(&TimeRange::default(), None, false));
+    }
+
+    #[test]
+    fn code_filters_are_and_of_or() {
+        let a = Code::new("a", "s", "");
+        let b = Code::new("b", "s", "");
+        let filter = vec![
+            vec![CodeParam::new("a", "s"), CodeParam::new("x", "s")],
+            vec![CodeParam::new("b", "s")],
+        ];
+        assert!(multi_code(&filter, &[a.clone(), b.clone()]));
+        assert!(!multi_code(&filter, std::slice::from_ref(&a)));
+        assert!(!single_code(&filter, Some(&a)));
+        assert!(single_code(&vec![vec![CodeParam::new("a", "s")]], Some(&a)));
+        assert!(!single_code(
+            &vec![vec![CodeParam::new("a", "other")]],
+            Some(&a)
+        ));
+        assert!(single_code(&Vec::new(), None));
+    }
+
+    #[test]
+    fn absent_document_type_means_stable_only() {
+        assert!(type_matches(&[], None));
+        assert!(!type_matches(&[], Some(DocumentEntryType::OnDemand)));
+        assert!(type_matches(
+            &[DocumentEntryType::OnDemand],
+            Some(DocumentEntryType::OnDemand)
+        ));
+    }
+}

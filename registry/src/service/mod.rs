@@ -1,0 +1,173 @@
+//! The registry's services: what the SOAP adapter (and later gRPC) calls, with model types in
+//! and out. ITI-42 goes through the single writer (`writer`), ITI-18 reads the store directly
+//! on a blocking thread.
+
+pub mod iti18;
+pub mod iti42;
+pub mod writer;
+
+use std::sync::Arc;
+
+use sha1::{Digest, Sha1};
+use xds::XdsErrorCode;
+use xds::error::{RegistryError, RegistryResponse};
+use xds::model::{Cx, Metadata, QueryResponse, StoredQueryRequest};
+use xds::validate::{Profile, Receiver, validate_submission};
+
+use crate::store::{MetadataStore, StoreError};
+pub use iti18::{QuerySettings, UnknownPatientAnswer};
+pub use iti42::RegisterSettings;
+use writer::Writer;
+
+/// The registry: store, writer thread, profile and settings.
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn MetadataStore>,
+    writer: Writer,
+    profile: Arc<dyn Profile>,
+    query: Arc<QuerySettings>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("profile", &self.profile.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SHA-1 of a submission's canonical encoding: a retry with the same SubmissionSet
+/// uniqueId and the same digest is the same submission.
+pub fn submission_digest(metadata: &Metadata) -> [u8; 20] {
+    let mut hasher = Sha1::new();
+    // postcard writes into a Vec only fails for types serde cannot encode, which the model
+    // does not have; an empty digest input would still make retries compare equal.
+    if let Ok(bytes) = postcard::to_allocvec(metadata) {
+        hasher.update(&bytes);
+    }
+    hasher.finalize().into()
+}
+
+fn store_failure(error: &StoreError) -> RegistryResponse {
+    tracing::error!(error = %error.message, "registry store failure");
+    RegistryResponse::from_errors(vec![RegistryError::error(
+        XdsErrorCode::RegistryError,
+        "the registry could not store the submission; nothing was registered, try again",
+    )])
+}
+
+impl Registry {
+    /// Starts the writer thread over a store.
+    pub fn start(
+        store: Arc<dyn MetadataStore>,
+        profile: Arc<dyn Profile>,
+        register: RegisterSettings,
+        query: QuerySettings,
+    ) -> std::io::Result<Self> {
+        let writer = Writer::start(Arc::clone(&store), register)?;
+        Ok(Self {
+            store,
+            writer,
+            profile,
+            query: Arc::new(query),
+        })
+    }
+
+    /// Closes this handle; the last one stops the writer after its pending work.
+    pub fn close(self) {
+        self.writer.close();
+    }
+
+    pub fn profile(&self) -> &dyn Profile {
+        &*self.profile
+    }
+
+    pub fn store(&self) -> &Arc<dyn MetadataStore> {
+        &self.store
+    }
+
+    /// Checks a submission without registry state (structure, profile); empty when valid.
+    pub fn validate(&self, metadata: &Metadata) -> Vec<RegistryError> {
+        validate_submission(metadata, Receiver::Registry, &*self.profile)
+    }
+
+    /// ITI-42 Register Document Set-b. The answer is sent once the submission is durable.
+    pub async fn register(&self, metadata: Metadata) -> RegistryResponse {
+        let errors = self.validate(&metadata);
+        if !errors.is_empty() {
+            return RegistryResponse::from_errors(errors);
+        }
+        let digest = submission_digest(&metadata);
+        match self.writer.register(metadata, digest).await {
+            Ok(response) => response,
+            Err(error) => store_failure(&error),
+        }
+    }
+
+    /// ITI-42 from a plain thread (bulk import).
+    pub fn register_blocking(&self, metadata: Metadata) -> RegistryResponse {
+        let errors = self.validate(&metadata);
+        if !errors.is_empty() {
+            return RegistryResponse::from_errors(errors);
+        }
+        let digest = submission_digest(&metadata);
+        match self.writer.register_blocking(metadata, digest) {
+            Ok(response) => response,
+            Err(error) => store_failure(&error),
+        }
+    }
+
+    /// Queues a submission for a pipelined bulk load; the receiver gets its answer. Validation
+    /// failures answer at once.
+    pub fn submit(&self, metadata: Metadata) -> tokio::sync::oneshot::Receiver<writer::Reply> {
+        let errors = self.validate(&metadata);
+        if !errors.is_empty() {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let _ = reply.send(Ok(RegistryResponse::from_errors(errors)));
+            return answer;
+        }
+        let digest = submission_digest(&metadata);
+        match self.writer.submit(metadata, digest) {
+            Ok(answer) => answer,
+            Err(error) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = reply.send(Err(error));
+                answer
+            }
+        }
+    }
+
+    /// ITI-18 Registry Stored Query.
+    pub async fn query(&self, request: StoredQueryRequest) -> QueryResponse {
+        let store = Arc::clone(&self.store);
+        let settings = Arc::clone(&self.query);
+        match tokio::task::spawn_blocking(move || iti18::run(&*store, &request, &settings)).await {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::error!(%error, "stored query task failed");
+                QueryResponse {
+                    response: RegistryResponse::from_errors(vec![RegistryError::error(
+                        XdsErrorCode::RegistryError,
+                        "the query could not be completed",
+                    )]),
+                    metadata: Metadata::default(),
+                }
+            }
+        }
+    }
+
+    /// ITI-18 from the calling thread.
+    pub fn query_blocking(&self, request: &StoredQueryRequest) -> QueryResponse {
+        iti18::run(&*self.store, request, &self.query)
+    }
+
+    /// Registers patient ids (operator command, tests) until the identity feed exists.
+    pub async fn add_patients(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
+        self.writer.add_patients(ids).await
+    }
+
+    /// Same as [`Registry::add_patients`] from a plain thread.
+    pub fn add_patients_blocking(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
+        self.writer.add_patients_blocking(ids)
+    }
+}

@@ -1,0 +1,448 @@
+//! [`MetadataStore`] over an ordered key-value engine. The key layout is designed for the
+//! queries (ARCHITECTURE.md, "Registry storage"):
+//!
+//! | Table | Key | Value |
+//! |---|---|---|
+//! | `objects` | kind (1) · patient (8, big-endian) · entryUUID (16) | record |
+//! | `locators` | entryUUID (16) | kind (1) · patient (8) |
+//! | `unique_ids` | kind (1) · uniqueId · 0x00 · entryUUID (16) | — |
+//! | `links` | direction (1) · object UUID (16) · association UUID (16) | other end (16) · type (1) |
+//! | `patients` | `I` · patient id, or `N` · patient number (8) | number, or patient id |
+//! | `meta` | `next_patient`, or `D` · SubmissionSet uniqueId | counter, or digest |
+//!
+//! Objects are clustered by patient, so a patient's DocumentEntries are one contiguous range;
+//! a lookup by entryUUID is two point reads (locator, record); by uniqueId a short prefix scan.
+//! A uniqueId never contains 0x00 (XML cannot carry it), so the separator is unambiguous.
+//!
+//! Records are a format byte followed by postcard; enum variant order in the model is part of
+//! the format (append only).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use xds::model::{AssociationType, Cx, Uuid};
+
+use super::{
+    ChangeSet, Direction, Kind, Link, Located, MetadataStore, PatientNum, StoreError, StoreResult,
+    StoreStats, StoredObject,
+};
+
+/// The tables (column families in RocksDB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Objects,
+    Locators,
+    UniqueIds,
+    Links,
+    Patients,
+    Meta,
+}
+
+impl Table {
+    pub const ALL: [Table; 6] = [
+        Self::Objects,
+        Self::Locators,
+        Self::UniqueIds,
+        Self::Links,
+        Self::Patients,
+        Self::Meta,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Objects => "objects",
+            Self::Locators => "locators",
+            Self::UniqueIds => "unique_ids",
+            Self::Links => "links",
+            Self::Patients => "patients",
+            Self::Meta => "meta",
+        }
+    }
+}
+
+/// One write of a batch: a put, or a delete when the value is `None`.
+pub type Write = (Table, Vec<u8>, Option<Vec<u8>>);
+
+/// An ordered key-value engine.
+pub trait KvEngine: Send + Sync + 'static {
+    fn get(&self, table: Table, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+    /// Visits keys starting with `prefix` in order; the visitor returns false to stop.
+    fn scan_prefix(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()>;
+    /// Applies writes atomically; with `sync`, durably.
+    fn write(&self, writes: Vec<Write>, sync: bool) -> StoreResult<()>;
+    /// Makes every previous write durable.
+    fn sync(&self) -> StoreResult<()>;
+    fn approximate_disk_bytes(&self) -> StoreResult<u64>;
+}
+
+const RECORD_FORMAT: u8 = 1;
+const NEXT_PATIENT: &[u8] = b"next_patient";
+
+fn object_key(kind: Kind, patient: PatientNum, uuid: &Uuid) -> Vec<u8> {
+    let mut key = Vec::with_capacity(25);
+    key.push(kind.tag());
+    key.extend_from_slice(&patient.to_be_bytes());
+    key.extend_from_slice(uuid.as_bytes());
+    key
+}
+
+fn unique_id_key(kind: Kind, unique_id: &str, uuid: Option<&Uuid>) -> Vec<u8> {
+    let mut key = Vec::with_capacity(unique_id.len() + 18);
+    key.push(kind.tag());
+    key.extend_from_slice(unique_id.as_bytes());
+    key.push(0);
+    if let Some(uuid) = uuid {
+        key.extend_from_slice(uuid.as_bytes());
+    }
+    key
+}
+
+fn link_key(direction: Direction, object: &Uuid, association: Option<&Uuid>) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33);
+    key.push(match direction {
+        Direction::From => b'S',
+        Direction::To => b'T',
+    });
+    key.extend_from_slice(object.as_bytes());
+    if let Some(association) = association {
+        key.extend_from_slice(association.as_bytes());
+    }
+    key
+}
+
+fn patient_id_key(id: &Cx) -> Vec<u8> {
+    let mut key = b"I".to_vec();
+    key.extend_from_slice(id.format().as_bytes());
+    key
+}
+
+fn patient_num_key(patient: PatientNum) -> Vec<u8> {
+    let mut key = b"N".to_vec();
+    key.extend_from_slice(&patient.to_be_bytes());
+    key
+}
+
+fn association_type_tag(kind: AssociationType) -> u8 {
+    AssociationType::ALL
+        .iter()
+        .position(|candidate| *candidate == kind)
+        .map_or(u8::MAX, |index| index as u8)
+}
+
+fn uuid_of(bytes: &[u8]) -> StoreResult<Uuid> {
+    let array: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| StoreError::corrupt("UUID of the wrong length"))?;
+    Ok(Uuid::from_bytes(array))
+}
+
+fn u64_of(bytes: &[u8]) -> StoreResult<u64> {
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| StoreError::corrupt("number of the wrong length"))?;
+    Ok(u64::from_be_bytes(array))
+}
+
+/// Encodes an object record.
+pub fn encode_record(object: &StoredObject) -> StoreResult<Vec<u8>> {
+    let mut out = vec![RECORD_FORMAT];
+    postcard::to_io(object, &mut out)
+        .map_err(|error| StoreError::fatal(format!("encode record: {error}")))?;
+    Ok(out)
+}
+
+/// Decodes an object record.
+pub fn decode_record(bytes: &[u8]) -> StoreResult<StoredObject> {
+    match bytes.split_first() {
+        Some((&RECORD_FORMAT, rest)) => postcard::from_bytes(rest).map_err(StoreError::corrupt),
+        Some((format, _)) => Err(StoreError::corrupt(format!(
+            "unknown record format {format}"
+        ))),
+        None => Err(StoreError::corrupt("empty record")),
+    }
+}
+
+/// [`MetadataStore`] over a [`KvEngine`].
+#[derive(Debug)]
+pub struct KvMetadataStore<E> {
+    engine: E,
+    /// Cached patient counter; only the single writer moves it.
+    next_patient: AtomicU64,
+}
+
+impl<E: KvEngine> KvMetadataStore<E> {
+    pub fn new(engine: E) -> StoreResult<Self> {
+        let next = match engine.get(Table::Meta, NEXT_PATIENT)? {
+            Some(bytes) => u64_of(&bytes)?,
+            None => 1,
+        };
+        Ok(Self {
+            engine,
+            next_patient: AtomicU64::new(next),
+        })
+    }
+
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    fn writes_for(&self, changes: &ChangeSet) -> StoreResult<Vec<Write>> {
+        let mut writes =
+            Vec::with_capacity(changes.puts.len() * 4 + changes.new_patients.len() * 2 + 2);
+        let mut highest_patient = None;
+        for (patient, id) in &changes.new_patients {
+            writes.push((
+                Table::Patients,
+                patient_id_key(id),
+                Some(patient.to_be_bytes().to_vec()),
+            ));
+            writes.push((
+                Table::Patients,
+                patient_num_key(*patient),
+                Some(id.format().into_bytes()),
+            ));
+            highest_patient = highest_patient.max(Some(*patient));
+        }
+        if let Some(highest) = highest_patient {
+            writes.push((
+                Table::Meta,
+                NEXT_PATIENT.to_vec(),
+                Some((highest + 1).to_be_bytes().to_vec()),
+            ));
+        }
+        for put in &changes.puts {
+            let kind = put.object.kind();
+            let uuid = put
+                .object
+                .uuid()
+                .ok_or_else(|| StoreError::fatal("an object without a UUID cannot be stored"))?;
+            writes.push((
+                Table::Objects,
+                object_key(kind, put.patient, &uuid),
+                Some(encode_record(&put.object)?),
+            ));
+            if !put.is_new {
+                continue;
+            }
+            let mut locator = vec![kind.tag()];
+            locator.extend_from_slice(&put.patient.to_be_bytes());
+            writes.push((Table::Locators, uuid.as_bytes().to_vec(), Some(locator)));
+            if let Some(unique_id) = put.object.unique_id() {
+                writes.push((
+                    Table::UniqueIds,
+                    unique_id_key(kind, unique_id, Some(&uuid)),
+                    Some(Vec::new()),
+                ));
+            }
+            if let StoredObject::Association(association) = &put.object {
+                let (Some(source), Some(target)) =
+                    (association.source.as_uuid(), association.target.as_uuid())
+                else {
+                    return Err(StoreError::fatal(
+                        "an association with symbolic ends cannot be stored",
+                    ));
+                };
+                let tag = association_type_tag(association.association_type);
+                let mut to_target = target.as_bytes().to_vec();
+                to_target.push(tag);
+                writes.push((
+                    Table::Links,
+                    link_key(Direction::From, &source, Some(&uuid)),
+                    Some(to_target),
+                ));
+                let mut to_source = source.as_bytes().to_vec();
+                to_source.push(tag);
+                writes.push((
+                    Table::Links,
+                    link_key(Direction::To, &target, Some(&uuid)),
+                    Some(to_source),
+                ));
+            }
+        }
+        if let Some((unique_id, digest)) = &changes.submission_digest {
+            let mut key = b"D".to_vec();
+            key.extend_from_slice(unique_id.as_bytes());
+            writes.push((Table::Meta, key, Some(digest.to_vec())));
+        }
+        Ok(writes)
+    }
+}
+
+impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
+    fn patient(&self, id: &Cx) -> StoreResult<Option<PatientNum>> {
+        self.engine
+            .get(Table::Patients, &patient_id_key(id))?
+            .map(|bytes| u64_of(&bytes))
+            .transpose()
+    }
+
+    fn patient_id(&self, patient: PatientNum) -> StoreResult<Option<Cx>> {
+        match self
+            .engine
+            .get(Table::Patients, &patient_num_key(patient))?
+        {
+            Some(bytes) => {
+                let text = String::from_utf8(bytes).map_err(StoreError::corrupt)?;
+                Cx::parse(&text).map(Some).map_err(StoreError::corrupt)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_patient_num(&self) -> StoreResult<PatientNum> {
+        Ok(self.next_patient.load(Ordering::SeqCst))
+    }
+
+    fn locate(&self, uuid: &Uuid) -> StoreResult<Option<(Kind, PatientNum)>> {
+        match self.engine.get(Table::Locators, uuid.as_bytes())? {
+            Some(bytes) if bytes.len() == 9 => {
+                let kind =
+                    Kind::from_tag(bytes[0]).ok_or_else(|| StoreError::corrupt("locator kind"))?;
+                Ok(Some((kind, u64_of(&bytes[1..])?)))
+            }
+            Some(_) => Err(StoreError::corrupt("locator of the wrong length")),
+            None => Ok(None),
+        }
+    }
+
+    fn object(&self, uuid: &Uuid) -> StoreResult<Option<Located>> {
+        let Some((kind, patient)) = self.locate(uuid)? else {
+            return Ok(None);
+        };
+        match self
+            .engine
+            .get(Table::Objects, &object_key(kind, patient, uuid))?
+        {
+            Some(bytes) => Ok(Some(Located {
+                patient,
+                object: decode_record(&bytes)?,
+            })),
+            None => Err(StoreError::corrupt(format!(
+                "locator without record for {uuid}"
+            ))),
+        }
+    }
+
+    fn scan_patient(
+        &self,
+        patient: PatientNum,
+        kind: Kind,
+        visit: &mut dyn FnMut(StoredObject) -> bool,
+    ) -> StoreResult<()> {
+        let mut prefix = vec![kind.tag()];
+        prefix.extend_from_slice(&patient.to_be_bytes());
+        let mut failure = None;
+        self.engine.scan_prefix(
+            Table::Objects,
+            &prefix,
+            &mut |_, value| match decode_record(value) {
+                Ok(object) => visit(object),
+                Err(error) => {
+                    failure = Some(error);
+                    false
+                }
+            },
+        )?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn by_unique_id(&self, kind: Kind, unique_id: &str) -> StoreResult<Vec<Uuid>> {
+        let prefix = unique_id_key(kind, unique_id, None);
+        let mut uuids = Vec::new();
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Table::UniqueIds, &prefix, &mut |key, _| match uuid_of(
+                &key[prefix.len()..],
+            ) {
+                Ok(uuid) => {
+                    uuids.push(uuid);
+                    true
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    false
+                }
+            })?;
+        failure.map_or(Ok(uuids), Err)
+    }
+
+    fn links(&self, uuid: &Uuid, direction: Direction) -> StoreResult<Vec<Link>> {
+        let prefix = link_key(direction, uuid, None);
+        let mut links = Vec::new();
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Table::Links, &prefix, &mut |key, value| {
+                let parsed = (|| -> StoreResult<Link> {
+                    let association = uuid_of(&key[prefix.len()..])?;
+                    if value.len() != 17 {
+                        return Err(StoreError::corrupt("link of the wrong length"));
+                    }
+                    let other = uuid_of(&value[..16])?;
+                    let association_type = *AssociationType::ALL
+                        .get(usize::from(value[16]))
+                        .ok_or_else(|| StoreError::corrupt("link association type"))?;
+                    Ok(Link {
+                        association,
+                        other,
+                        association_type,
+                    })
+                })();
+                match parsed {
+                    Ok(link) => {
+                        links.push(link);
+                        true
+                    }
+                    Err(error) => {
+                        failure = Some(error);
+                        false
+                    }
+                }
+            })?;
+        failure.map_or(Ok(links), Err)
+    }
+
+    fn submission_digest(&self, submission_set_unique_id: &str) -> StoreResult<Option<[u8; 20]>> {
+        let mut key = b"D".to_vec();
+        key.extend_from_slice(submission_set_unique_id.as_bytes());
+        match self.engine.get(Table::Meta, &key)? {
+            Some(bytes) => {
+                Ok(Some(bytes.try_into().map_err(|_| {
+                    StoreError::corrupt("digest of the wrong length")
+                })?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn apply(&self, changes: &ChangeSet, durable: bool) -> StoreResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let writes = self.writes_for(changes)?;
+        self.engine.write(writes, durable)?;
+        if let Some(highest) = changes
+            .new_patients
+            .iter()
+            .map(|(patient, _)| *patient)
+            .max()
+        {
+            self.next_patient.fetch_max(highest + 1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    fn sync(&self) -> StoreResult<()> {
+        self.engine.sync()
+    }
+
+    fn stats(&self) -> StoreResult<StoreStats> {
+        Ok(StoreStats {
+            patients: self.next_patient.load(Ordering::SeqCst).saturating_sub(1),
+            approximate_disk_bytes: self.engine.approximate_disk_bytes()?,
+        })
+    }
+}
