@@ -786,3 +786,38 @@ fn import_loads_files_through_validation_and_resumes() {
         5
     );
 }
+
+#[test]
+fn too_many_results_for_leaf_class_but_not_for_object_ref() {
+    let alice = patient(1);
+    let dir = TempDir::new("limit");
+    patient_add(dir.path(), &[&alice.format()]);
+    let config = dir.path().join("registry.toml");
+    std::fs::write(
+        &config,
+        "[query]\nleaf_class_limit = 2\nunknown_patient = \"error\"\n",
+    )
+    .expect("config");
+    let daemon = Daemon::start(dir.path(), &["--config", config.to_str().expect("utf-8")]);
+    let submission = documents(
+        "2.999.1.1",
+        &alice,
+        &["2.999.2.1", "2.999.2.2", "2.999.2.3"],
+    );
+    assert_eq!(
+        register(daemon.address, &submission).status,
+        ResponseStatus::Success
+    );
+    let leaf_answer = query(daemon.address, &find_documents(&alice));
+    assert_eq!(leaf_answer.response.status, ResponseStatus::Failure);
+    assert_eq!(codes(&leaf_answer.response), ["XDSTooManyResults"]);
+    assert!(leaf_answer.metadata.document_entries.is_empty());
+    let mut by_reference = find_documents(&alice);
+    by_reference.return_type = ReturnType::ObjectRef;
+    let refs = query(daemon.address, &by_reference);
+    assert_eq!(refs.response.status, ResponseStatus::Success);
+    assert_eq!(refs.metadata.object_refs.len(), 3);
+    // The configured unknown-patient policy answers XDSUnknownPatientId.
+    let unknown = query(daemon.address, &find_documents(&patient(77)));
+    assert_eq!(codes(&unknown.response), ["XDSUnknownPatientId"]);
+}
