@@ -743,7 +743,13 @@ fn main() {
     );
 
     // Durable one-document ITI-42 submissions.
-    let next = Arc::new(AtomicU64::new(0));
+    // Numbers no earlier run on a kept dataset used (uniqueIds must be new).
+    let run_base = 10_000_000_000
+        + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() % 1_000_000)
+            * 1_000_000;
+    let next = Arc::new(AtomicU64::new(run_base));
     let submit = {
         let next = Arc::clone(&next);
         let patients = args.patients;

@@ -100,32 +100,44 @@ impl XmlWriter {
     }
 }
 
-fn escape_attribute(value: &str, out: &mut String) {
-    for character in value.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Character references keep these through attribute-value normalization.
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            other => out.push(other),
+/// Copies `value` into `out`, replacing each byte that `replacement` maps. Every escaped
+/// character is ASCII, so the clean runs between them are copied whole (byte positions of
+/// ASCII characters are always char boundaries).
+fn escape_with(value: &str, out: &mut String, replacement: fn(u8) -> Option<&'static str>) {
+    out.reserve(value.len());
+    let mut clean_from = 0;
+    for (index, byte) in value.bytes().enumerate() {
+        if let Some(escaped) = replacement(byte) {
+            out.push_str(&value[clean_from..index]);
+            out.push_str(escaped);
+            clean_from = index + 1;
         }
     }
+    out.push_str(&value[clean_from..]);
+}
+
+fn escape_attribute(value: &str, out: &mut String) {
+    escape_with(value, out, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        // Character references keep these through attribute-value normalization.
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 fn escape_text(value: &str, out: &mut String) {
-    for character in value.chars() {
-        match character {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            other => out.push(other),
-        }
-    }
+    escape_with(value, out, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 fn write_slot(writer: &mut XmlWriter, slot: &Slot) {
