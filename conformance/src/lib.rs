@@ -4,5 +4,7 @@
 //! element tree for the harness's own documents), `testkit` (reading the NIST testkit data).
 
 pub mod ebrim21;
+pub mod runner;
 pub mod testkit;
 pub mod xmltree;
+pub mod xpath;

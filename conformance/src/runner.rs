@@ -1,0 +1,1386 @@
+//! Runs NIST testkit test plans (`tests/<id>/<section>/testplan.xml`) against live endpoints,
+//! following the testkit's FORMAT.md: step grammar and expectations (§3, §7), the metadata
+//! pipeline with patient-id overwrite, uniqueId/sourceId assignment and symbolic-id -> UUID
+//! rewriting (§5), the per-section step log with `UseId`, `UseReport` and `Report` (§6),
+//! `ExpectedContents` and XPath `Assertions` (§8).
+//!
+//! This is the core of the conformance harness: it speaks plain SOAP 1.2 (ITI-42, ITI-18). A step
+//! of another transaction is reported as not run, with the reason, never as passed.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use xds::model::vocabulary as vocab;
+use xds::wire::names::{NS_LCM, NS_QUERY, NS_RIM, NS_RS, NS_SOAP};
+
+use crate::xmltree::{self, Element, Node};
+use crate::xpath::XPath;
+
+/// The system under test: where each transaction is sent.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The registry's HTTP address and SOAP path (ITI-42 and ITI-18).
+    pub registry: SocketAddr,
+    pub registry_path: String,
+    /// sourceId the runner writes into every SubmissionSet (FORMAT.md §5.1 step 7).
+    pub source_id: String,
+}
+
+/// The patient ids the registry was fed before the run (FORMAT.md §10), in CX form.
+#[derive(Debug, Clone)]
+pub struct Patients {
+    /// registerPid: test 15817, the session id of most tests.
+    pub register: String,
+    /// registerAltPid: test 15817b, the session id of 12374.
+    pub register_alt: String,
+    /// sqPid: test 15818, the session id of 12346.
+    pub stored_query: String,
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    pub test: String,
+    pub section: String,
+    pub step: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    /// Every reason the step failed.
+    Failed(Vec<String>),
+    /// The step was not sent; why.
+    NotRun(String),
+}
+
+impl std::fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}: ", self.test, self.section, self.step)?;
+        match &self.verdict {
+            Verdict::Passed => write!(f, "passed"),
+            Verdict::Failed(reasons) => write!(f, "FAILED: {}", reasons.join("; ")),
+            Verdict::NotRun(reason) => write!(f, "not run: {reason}"),
+        }
+    }
+}
+
+/// The testkit's transaction elements (FORMAT.md §4).
+const TRANSACTIONS: [&str; 10] = [
+    "RegisterTransaction",
+    "ProvideAndRegisterTransaction",
+    "StoredQueryTransaction",
+    "RetrieveTransaction",
+    "MuTransaction",
+    "RemoveMetadataTransaction",
+    "RdTransaction",
+    "PatientIdentityFeedTransaction",
+    "HttpTransaction",
+    "NullTransaction",
+];
+
+const FEED_TESTS: [&str; 3] = ["15817", "15817b", "15818"];
+
+/// A run: the testkit's `tests` folder, the site, and the logs of every section run so far.
+#[derive(Debug)]
+pub struct Runner {
+    tests: PathBuf,
+    site: Site,
+    patients: Patients,
+    /// Section logs by (test, section).
+    logs: HashMap<(String, String), Element>,
+    /// Run-unique prefix for minted ids.
+    run: u128,
+    counter: u64,
+    /// The session patient id of the test being run.
+    session_patient: String,
+}
+
+/// Everything one step needs that comes from its test plan.
+struct StepPlan<'a> {
+    test: &'a str,
+    section: &'a str,
+    step: &'a Element,
+    transaction: &'a Element,
+}
+
+impl Runner {
+    /// A runner over `tests` (the testkit's `tests` folder). The three feed tests' reports
+    /// (`$patientid$`) are set from `patients`, standing for the HL7v2 feeds.
+    pub fn new(tests: &Path, site: Site, patients: Patients) -> Self {
+        let run = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or(0);
+        let mut runner = Self {
+            tests: tests.to_owned(),
+            session_patient: patients.register.clone(),
+            site,
+            patients,
+            logs: HashMap::new(),
+            run,
+            counter: 0,
+        };
+        for test in FEED_TESTS {
+            let id = runner.feed_patient(test).to_owned();
+            let mut log = element("TestResults", &[]);
+            let mut step = element("TestStep", &[("id", "step")]);
+            let mut transaction = element("PatientIdentityFeedTransaction", &[("step", "step")]);
+            let mut reports = element("Reports", &[]);
+            let mut report = element("Report", &[("name", "$patientid$")]);
+            report.children.push(Node::Text(id));
+            reports.children.push(Node::Element(report));
+            transaction.children.push(Node::Element(reports));
+            step.children.push(Node::Element(transaction));
+            log.children.push(Node::Element(step));
+            runner.logs.insert((test.to_owned(), "pif".to_owned()), log);
+        }
+        runner
+    }
+
+    fn feed_patient(&self, test: &str) -> &str {
+        match test {
+            "15817b" => &self.patients.register_alt,
+            "15818" => &self.patients.stored_query,
+            _ => &self.patients.register,
+        }
+    }
+
+    /// The session patient id of a test (FORMAT.md §10).
+    fn session_patient_of(&self, test: &str) -> String {
+        match test {
+            "12346" | "20000d" | "20000e" | "20008" => self.patients.stored_query.clone(),
+            "12374" => self.patients.register_alt.clone(),
+            _ => self.patients.register.clone(),
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    /// A patient id the registry was never fed (NewPatientId, AltPatientId).
+    fn mint_patient(&mut self) -> String {
+        let n = self.next();
+        format!(
+            "P{}.{n}^^^&1.3.6.1.4.1.21367.2005.3.7&ISO",
+            self.run % 1_000_000_000_000
+        )
+    }
+
+    fn mint_unique_id(&mut self) -> String {
+        let n = self.next();
+        format!(
+            "1.3.6.1.4.1.21367.2009.97.{}.{n}",
+            self.run % 1_000_000_000_000
+        )
+    }
+
+    fn mint_uuid(&mut self) -> String {
+        let n = self.next();
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&((self.run as u64) ^ 0x5851_f42d_4c95_7f2d).to_be_bytes());
+        bytes[8..].copy_from_slice(&n.to_be_bytes());
+        xds::model::Uuid::new_v4(bytes).to_urn()
+    }
+
+    /// Runs every section of a test listed in its `index.idx`, in order.
+    pub fn run_test(&mut self, test: &str) -> Vec<StepOutcome> {
+        let folder = self.tests.join(test);
+        let sections = match std::fs::read_to_string(folder.join("index.idx")) {
+            Ok(index) => index
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+            Err(error) => {
+                return vec![StepOutcome {
+                    test: test.to_owned(),
+                    section: String::new(),
+                    step: String::new(),
+                    verdict: Verdict::Failed(vec![format!("index.idx unreadable: {error}")]),
+                }];
+            }
+        };
+        self.session_patient = self.session_patient_of(test);
+        let mut outcomes = Vec::new();
+        for section in sections {
+            outcomes.extend(self.run_section(test, &section));
+        }
+        outcomes
+    }
+
+    fn run_section(&mut self, test: &str, section: &str) -> Vec<StepOutcome> {
+        let outcome = |step: &str, verdict: Verdict| StepOutcome {
+            test: test.to_owned(),
+            section: section.to_owned(),
+            step: step.to_owned(),
+            verdict,
+        };
+        let path = self.tests.join(test).join(section).join("testplan.xml");
+        let plan = match std::fs::read_to_string(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|text| xmltree::parse(&text).map_err(|error| error.to_string()))
+        {
+            Ok(plan) => plan,
+            Err(error) => {
+                return vec![outcome(
+                    "",
+                    Verdict::Failed(vec![format!("{}: {error}", path.display())]),
+                )];
+            }
+        };
+        self.logs.insert(
+            (test.to_owned(), section.to_owned()),
+            element("TestResults", &[]),
+        );
+        let mut outcomes = Vec::new();
+        for step in plan.elements().filter(|child| child.local == "TestStep") {
+            let id = step.attribute("id").unwrap_or_default().to_owned();
+            let transaction = step
+                .elements()
+                .find(|child| TRANSACTIONS.contains(&child.local.as_str()));
+            let mut step_log = element("TestStep", &[("id", &id)]);
+            let verdict = match transaction {
+                None => {
+                    // A step holding only NewPatientId (12374/reset_patient_id).
+                    if step.elements().any(|child| child.local == "NewPatientId") {
+                        self.session_patient = self.mint_patient();
+                    }
+                    Verdict::Passed
+                }
+                Some(transaction) => {
+                    let plan = StepPlan {
+                        test,
+                        section,
+                        step,
+                        transaction,
+                    };
+                    self.run_step(&plan, &mut step_log)
+                }
+            };
+            if let Some(log) = self.logs.get_mut(&(test.to_owned(), section.to_owned())) {
+                log.children.push(Node::Element(step_log));
+            }
+            outcomes.push(outcome(&id, verdict));
+        }
+        outcomes
+    }
+
+    fn run_step(&mut self, plan: &StepPlan<'_>, step_log: &mut Element) -> Verdict {
+        let transaction = plan.transaction;
+        let kind = transaction.local.as_str();
+        if !matches!(
+            kind,
+            "RegisterTransaction" | "StoredQueryTransaction" | "NullTransaction"
+        ) {
+            return Verdict::NotRun(format!("{kind} is not served by this site"));
+        }
+        let child = |name: &str| plan.step.elements().find(|child| child.local == name);
+        if child("NewPatientId").is_some() {
+            self.session_patient = self.mint_patient();
+        }
+        let step_patient = if child("AltPatientId").is_some() {
+            self.mint_patient()
+        } else {
+            self.session_patient.clone()
+        };
+
+        // Bindings: UseReport then UseId (FORMAT.md §5.1 steps 1 and 5).
+        let mut problems = Vec::new();
+        let mut reports = Vec::new();
+        for use_report in transaction
+            .elements()
+            .filter(|child| child.local == "UseReport")
+        {
+            match self.resolve_report(plan, use_report) {
+                Ok(binding) => reports.push(binding),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        let mut ids = Vec::new();
+        for use_id in transaction
+            .elements()
+            .filter(|child| child.local == "UseId")
+        {
+            match self.resolve_id(plan, use_id, step_log) {
+                Ok(binding) => ids.push(binding),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Verdict::Failed(problems);
+        }
+        let mut transaction_log = element(
+            kind,
+            &[("step", plan.step.attribute("id").unwrap_or_default())],
+        );
+
+        let result = match kind {
+            "NullTransaction" => None,
+            _ => {
+                let Some(file) = transaction
+                    .elements()
+                    .find(|child| child.local == "MetadataFile")
+                    .map(Element::text)
+                else {
+                    return Verdict::Failed(vec!["no MetadataFile".to_owned()]);
+                };
+                let path = self
+                    .tests
+                    .join(plan.test)
+                    .join(plan.section)
+                    .join(file.trim());
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        return Verdict::Failed(vec![format!("{}: {error}", path.display())]);
+                    }
+                };
+                let mut text = substitute(&text, &reports, true);
+                text = substitute(
+                    &text,
+                    &[("$patientid$".to_owned(), self.session_patient.clone())],
+                    true,
+                );
+                text = fill_times(&text);
+                let body = if kind == "RegisterTransaction" {
+                    match self.prepare_submission(
+                        &text,
+                        transaction,
+                        &step_patient,
+                        &ids,
+                        &mut transaction_log,
+                    ) {
+                        Ok(body) => body,
+                        Err(problem) => return Verdict::Failed(vec![problem]),
+                    }
+                } else {
+                    match xmltree::parse(&substitute(&text, &ids, true)) {
+                        Ok(body) => body,
+                        Err(error) => return Verdict::Failed(vec![format!("{file}: {error}")]),
+                    }
+                };
+                let action = if kind == "RegisterTransaction" {
+                    "urn:ihe:iti:2007:RegisterDocumentSet-b"
+                } else {
+                    "urn:ihe:iti:2007:RegistryStoredQuery"
+                };
+                // WaitBefore (12323): time-dependent steps need the clock to move on.
+                if let Some(wait) = transaction
+                    .elements()
+                    .find(|child| child.local == "WaitBefore")
+                    .and_then(|wait| wait.text().trim().parse::<u64>().ok())
+                {
+                    std::thread::sleep(Duration::from_millis(wait.min(60_000)));
+                }
+                let sent = write_body(&body);
+                let mut input = element("InputMetadata", &[]);
+                input.children.push(Node::Element(body));
+                transaction_log.children.push(Node::Element(input));
+                match post_soap(&self.site, action, &sent) {
+                    Ok(response) => Some(response),
+                    Err(problem) => return Verdict::Failed(vec![problem]),
+                }
+            }
+        };
+
+        if let Some(response) = &result {
+            let mut wrapper = element("Result", &[]);
+            wrapper.children.push(Node::Element(response.clone()));
+            transaction_log.children.push(Node::Element(wrapper));
+            problems.extend(check_status(plan.step, response));
+            if let Some(expected) = transaction
+                .elements()
+                .find(|child| child.local == "ExpectedContents")
+            {
+                problems.extend(check_contents(
+                    expected,
+                    response,
+                    &self.resolved_ids_in(expected, plan, step_log),
+                ));
+            }
+        }
+
+        // Reports: explicit ones, then implicit `<symbol>_uid` / `<symbol>_uuid`.
+        let mut report_list = element("Reports", &[]);
+        if problems.is_empty() {
+            for report in transaction
+                .elements()
+                .filter(|child| child.local == "Report")
+            {
+                let name = report.attribute("name").unwrap_or_default();
+                let value = XPath::parse(report.text().trim())
+                    .and_then(|xpath| xpath.string(&transaction_log));
+                match value {
+                    Ok(value) => report_list.children.push(Node::Element(text_element(
+                        "Report",
+                        &[("name", name)],
+                        &value,
+                    ))),
+                    Err(error) => problems.push(format!("report {name}: {error}")),
+                }
+            }
+        }
+        for (section, suffix) in [("AssignedUids", "_uid"), ("AssignedUuids", "_uuid")] {
+            let assigned: Vec<(String, String)> = transaction_log
+                .elements()
+                .filter(|child| child.local == section)
+                .flat_map(Element::elements)
+                .filter_map(|assign| {
+                    Some((
+                        format!("{}{suffix}", assign.attribute("symbol")?),
+                        assign.attribute("id")?.to_owned(),
+                    ))
+                })
+                .collect();
+            for (name, value) in assigned {
+                report_list.children.push(Node::Element(text_element(
+                    "Report",
+                    &[("name", &name)],
+                    &value,
+                )));
+            }
+        }
+        transaction_log.children.push(Node::Element(report_list));
+        step_log.children.push(Node::Element(transaction_log));
+
+        // XPath assertions over the section's log so far, this step included.
+        if let Some(assertions) = transaction
+            .elements()
+            .find(|child| child.local == "Assertions")
+        {
+            problems.extend(self.check_assertions(plan, assertions, &reports, &ids, step_log));
+        }
+        if problems.is_empty() {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(problems)
+        }
+    }
+
+    /// FORMAT.md §5.1 steps 2-9 on a submission.
+    fn prepare_submission(
+        &mut self,
+        text: &str,
+        transaction: &Element,
+        patient: &str,
+        ids: &[(String, String)],
+        log: &mut Element,
+    ) -> Result<Element, String> {
+        let text = if crate::ebrim21::is_ebrim21(text) {
+            crate::ebrim21::convert_submit_objects(text).map_err(|error| error.to_string())?
+        } else {
+            text.to_owned()
+        };
+        let mut root = xmltree::parse(&text).map_err(|error| error.to_string())?;
+        let has = |name: &str| transaction.elements().any(|child| child.local == name);
+        // ObjectRefs are dropped (3.0 input too).
+        if let Some(list) = child_mut(&mut root, "RegistryObjectList") {
+            list.children.retain(
+                |node| !matches!(node, Node::Element(element) if element.local == "ObjectRef"),
+            );
+        }
+        if !has("NoPatientId") {
+            let mut assigned = element("AssignedPatientId", &[]);
+            for_each_identifier(&mut root, &mut |identifier, owner| {
+                if matches!(
+                    identifier.attribute("identificationScheme"),
+                    Some(vocab::DE_PATIENT_ID | vocab::SS_PATIENT_ID | vocab::FOLDER_PATIENT_ID)
+                ) {
+                    identifier.set_attribute("value", patient);
+                    assigned.children.push(Node::Element(element(
+                        "Assign",
+                        &[("symbol", owner), ("id", patient)],
+                    )));
+                }
+            });
+            log.children.push(Node::Element(assigned));
+        }
+        replace_everywhere(&mut root, ids);
+        let keep = transaction
+            .elements()
+            .find(|child| child.local == "NoAssignUids")
+            .map(|element| element.attribute("id").map(str::to_owned));
+        let mut uids = element("AssignedUids", &[]);
+        let mut sources = element("AssignedSourceId", &[]);
+        let mut minted = Vec::new();
+        for_each_identifier(&mut root, &mut |identifier, owner| match identifier
+            .attribute("identificationScheme")
+        {
+            Some(vocab::DE_UNIQUE_ID | vocab::SS_UNIQUE_ID | vocab::FOLDER_UNIQUE_ID) => {
+                let skip = match &keep {
+                    Some(None) => true,
+                    Some(Some(kept)) => kept == owner,
+                    None => false,
+                };
+                if !skip {
+                    minted.push(owner.to_owned());
+                }
+            }
+            Some(vocab::SS_SOURCE_ID) => {
+                identifier.set_attribute("value", self.site.source_id.clone());
+                sources.children.push(Node::Element(element(
+                    "Assign",
+                    &[("symbol", owner), ("id", &self.site.source_id)],
+                )));
+            }
+            _ => {}
+        });
+        let mut values = HashMap::new();
+        for owner in minted {
+            let value = self.mint_unique_id();
+            values.insert(owner, value);
+        }
+        for_each_identifier(&mut root, &mut |identifier, owner| {
+            if matches!(
+                identifier.attribute("identificationScheme"),
+                Some(vocab::DE_UNIQUE_ID | vocab::SS_UNIQUE_ID | vocab::FOLDER_UNIQUE_ID)
+            ) && let Some(value) = values.get(owner)
+            {
+                identifier.set_attribute("value", value.clone());
+                uids.children.push(Node::Element(element(
+                    "Assign",
+                    &[("symbol", owner), ("id", value)],
+                )));
+            }
+        });
+        log.children.push(Node::Element(uids));
+        log.children.push(Node::Element(sources));
+        if has("AssignUuids") {
+            let mut symbols = Vec::new();
+            collect_symbolic_ids(&root, &mut symbols);
+            let mut map = HashMap::new();
+            let mut assigned = element("AssignedUuids", &[]);
+            for symbol in symbols {
+                if map.contains_key(&symbol) {
+                    continue;
+                }
+                let uuid = self.mint_uuid();
+                assigned.children.push(Node::Element(element(
+                    "Assign",
+                    &[("symbol", &symbol), ("id", &uuid)],
+                )));
+                map.insert(symbol, uuid);
+            }
+            rename_ids(&mut root, &map);
+            log.children.push(Node::Element(assigned));
+        }
+        replace_everywhere(&mut root, ids);
+        Ok(root)
+    }
+
+    /// A `UseReport` binding: (useAs, value).
+    fn resolve_report(
+        &self,
+        plan: &StepPlan<'_>,
+        use_report: &Element,
+    ) -> Result<(String, String), String> {
+        let name = use_report.attribute("reportName").unwrap_or_default();
+        let use_as = use_report.attribute("useAs").unwrap_or(name).to_owned();
+        let test = use_report.attribute("test").unwrap_or(plan.test);
+        let section = match use_report.attribute("section") {
+            None | Some("THIS") => plan.section,
+            Some(section) => section,
+        };
+        let step = use_report.attribute("step").unwrap_or_default();
+        let log = self
+            .logs
+            .get(&(test.to_owned(), section.to_owned()))
+            .ok_or_else(|| {
+                format!("UseReport {name}: no log of {test}/{section} (run it first)")
+            })?;
+        let value = log
+            .elements()
+            .filter(|child| child.local == "TestStep" && child.attribute("id") == Some(step))
+            .flat_map(Element::elements)
+            .flat_map(Element::elements)
+            .filter(|child| child.local == "Reports")
+            .flat_map(Element::elements)
+            .find(|report| report.attribute("name") == Some(name))
+            .map(Element::text)
+            .ok_or_else(|| {
+                format!("UseReport {name}: {test}/{section}/{step} has no such report")
+            })?;
+        Ok((use_as, value))
+    }
+
+    /// A `UseId` binding: (symbol, value).
+    fn resolve_id(
+        &self,
+        plan: &StepPlan<'_>,
+        use_id: &Element,
+        current: &Element,
+    ) -> Result<(String, String), String> {
+        let symbol = use_id.attribute("symbol").unwrap_or_default().to_owned();
+        let id = use_id.attribute("id").unwrap_or_default();
+        let step = use_id.attribute("step").unwrap_or_default();
+        let section_name = use_id.attribute("section").unwrap_or_default();
+        let (test, section) = match use_id.attribute("testdir") {
+            None => (plan.test.to_owned(), plan.section.to_owned()),
+            Some(dir) => {
+                let parts: Vec<&str> = dir.split('/').filter(|part| !part.is_empty()).collect();
+                match parts.as_slice() {
+                    ["..", section] => (plan.test.to_owned(), (*section).to_owned()),
+                    ["..", "..", test, section] => ((*test).to_owned(), (*section).to_owned()),
+                    [section] => (plan.test.to_owned(), (*section).to_owned()),
+                    _ => return Err(format!("UseId {symbol}: testdir {dir:?} not understood")),
+                }
+            }
+        };
+        let log = self.logs.get(&(test.clone(), section.clone()));
+        let steps = log
+            .into_iter()
+            .flat_map(Element::elements)
+            .chain(std::iter::once(current));
+        steps
+            .filter(|child| child.local == "TestStep" && child.attribute("id") == Some(step))
+            .flat_map(Element::elements)
+            .flat_map(Element::elements)
+            .filter(|child| child.local == section_name)
+            .flat_map(Element::elements)
+            .find(|assign| assign.attribute("symbol") == Some(id))
+            .and_then(|assign| assign.attribute("id"))
+            .map(|value| (symbol.clone(), value.to_owned()))
+            .ok_or_else(|| {
+                format!("UseId {symbol}: {test}/{section}/{step} {section_name} has no {id}")
+            })
+    }
+
+    /// The ids named by `UseId` elements inside ExpectedContents (12000.1a).
+    fn resolved_ids_in(
+        &self,
+        expected: &Element,
+        plan: &StepPlan<'_>,
+        current: &Element,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![expected];
+        while let Some(element) = stack.pop() {
+            for child in element.elements() {
+                if child.local == "UseId" {
+                    if let Ok((_, value)) = self.resolve_id(plan, child, current) {
+                        out.push(value);
+                    }
+                } else {
+                    stack.push(child);
+                }
+            }
+        }
+        out
+    }
+
+    fn check_assertions(
+        &self,
+        plan: &StepPlan<'_>,
+        assertions: &Element,
+        reports: &[(String, String)],
+        ids: &[(String, String)],
+        current: &Element,
+    ) -> Vec<String> {
+        let name = assertions
+            .elements()
+            .find(|child| child.local == "DataRef")
+            .and_then(|data| data.attribute("as"))
+            .unwrap_or("output");
+        let mut document = element(name, &[]);
+        if let Some(log) = self
+            .logs
+            .get(&(plan.test.to_owned(), plan.section.to_owned()))
+        {
+            document.children.extend(log.children.iter().cloned());
+        }
+        document.children.push(Node::Element(current.clone()));
+        let today = today();
+        let mut problems = Vec::new();
+        for assert in assertions
+            .elements()
+            .filter(|child| child.local == "Assert")
+        {
+            let id = assert.attribute("id").unwrap_or_default();
+            let mut text = substitute(&assert.text(), reports, false);
+            text = substitute(&text, ids, false);
+            text = text.replace("$DATE$", &today);
+            match XPath::parse(text.trim()).and_then(|xpath| xpath.is_true(&document)) {
+                Ok(true) => {}
+                Ok(false) => problems.push(format!("assertion {id} is false: {}", text.trim())),
+                Err(error) => problems.push(format!("assertion {id}: {error}")),
+            }
+        }
+        problems
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expectations
+
+/// FORMAT.md §7: status, ExpectedErrorCode, ExpectedErrorMessage, no error on Success.
+fn check_status(step: &Element, response: &Element) -> Vec<String> {
+    let mut problems = Vec::new();
+    if response.local == "Fault" {
+        let reason = descendants(response)
+            .find(|element| element.local == "Text")
+            .map(Element::text)
+            .unwrap_or_default();
+        return vec![format!("SOAP fault: {reason}")];
+    }
+    let status = response
+        .attribute("status")
+        .and_then(|status| status.rsplit(':').next())
+        .unwrap_or_default()
+        .to_owned();
+    let errors: Vec<(String, String, String)> = descendants(response)
+        .filter(|element| element.local == "RegistryError")
+        .map(|error| {
+            (
+                error.attribute("errorCode").unwrap_or_default().to_owned(),
+                error
+                    .attribute("codeContext")
+                    .unwrap_or_default()
+                    .to_owned(),
+                error.attribute("severity").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let describe = || {
+        errors
+            .iter()
+            .map(|(code, context, _)| format!("{code} ({context})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text_of = |name: &str| {
+        step.elements()
+            .find(|child| child.local == name)
+            .map(|child| child.text().trim().to_owned())
+    };
+    if let Some(expected) = text_of("ExpectedStatus") {
+        let allowed: Vec<&str> = expected.split(',').map(str::trim).collect();
+        if !allowed.contains(&status.as_str()) {
+            problems.push(format!(
+                "status {status}, expected {expected}; errors: [{}]",
+                describe()
+            ));
+        }
+        if allowed == ["Success"]
+            && errors
+                .iter()
+                .any(|(_, _, severity)| severity.ends_with("Error"))
+        {
+            problems.push(format!("Success carries errors: {}", describe()));
+        }
+    }
+    if let Some(code) = text_of("ExpectedErrorCode")
+        && !errors.iter().any(|(found, _, _)| *found == code)
+    {
+        problems.push(format!("error code {code} expected; got [{}]", describe()));
+    }
+    if let Some(message) = text_of("ExpectedErrorMessage")
+        && !errors.iter().any(|(code, context, severity)| {
+            severity.ends_with("Error") && (code.contains(&message) || context.contains(&message))
+        })
+    {
+        problems.push(format!("error {message} expected; got [{}]", describe()));
+    }
+    problems
+}
+
+/// What an AdhocQueryResponse returned, by kind.
+struct Returned<'a> {
+    documents: Vec<&'a Element>,
+    submission_sets: Vec<&'a Element>,
+    folders: Vec<&'a Element>,
+    associations: Vec<&'a Element>,
+    object_refs: usize,
+}
+
+fn returned(response: &Element) -> Returned<'_> {
+    let objects: Vec<&Element> = response
+        .elements()
+        .filter(|child| child.local == "RegistryObjectList")
+        .flat_map(Element::elements)
+        .collect();
+    let classified_as = |package: &Element, node: &str| {
+        let id = package.attribute("id");
+        package
+            .elements()
+            .chain(objects.iter().copied())
+            .any(|classification| {
+                classification.local == "Classification"
+                    && classification.attribute("classificationNode") == Some(node)
+                    && (classification.attribute("classifiedObject") == id
+                        || package
+                            .elements()
+                            .any(|own| std::ptr::eq(own, classification)))
+            })
+    };
+    let packages = objects
+        .iter()
+        .filter(|object| object.local == "RegistryPackage");
+    Returned {
+        documents: objects
+            .iter()
+            .copied()
+            .filter(|object| object.local == "ExtrinsicObject")
+            .collect(),
+        submission_sets: packages
+            .clone()
+            .copied()
+            .filter(|package| classified_as(package, vocab::SUBMISSION_SET_NODE))
+            .collect(),
+        folders: packages
+            .copied()
+            .filter(|package| classified_as(package, vocab::FOLDER_NODE))
+            .collect(),
+        associations: objects
+            .iter()
+            .copied()
+            .filter(|object| object.local == "Association")
+            .collect(),
+        object_refs: objects
+            .iter()
+            .filter(|object| object.local == "ObjectRef")
+            .count(),
+    }
+}
+
+fn status_is(object: &Element, status: &str) -> bool {
+    object
+        .attribute("status")
+        .is_some_and(|value| value.ends_with(&format!(":{status}")))
+}
+
+fn has_member(associations: &[&Element], source: Option<&str>, target: Option<&str>) -> bool {
+    associations.iter().any(|association| {
+        association
+            .attribute("associationType")
+            .is_some_and(|kind| kind.ends_with("HasMember"))
+            && association.attribute("sourceObject") == source
+            && association.attribute("targetObject") == target
+    })
+}
+
+/// FORMAT.md §8.1.
+fn check_contents(expected: &Element, response: &Element, named_ids: &[String]) -> Vec<String> {
+    let found = returned(response);
+    let mut problems = Vec::new();
+    let shape = |found: &Returned<'_>| {
+        format!(
+            "{} documents, {} submission sets, {} folders, {} associations, {} object refs",
+            found.documents.len(),
+            found.submission_sets.len(),
+            found.folders.len(),
+            found.associations.len(),
+            found.object_refs
+        )
+    };
+    for check in expected.elements() {
+        let count = check
+            .attribute("count")
+            .and_then(|count| count.trim().parse::<usize>().ok());
+        let ss = found
+            .submission_sets
+            .first()
+            .and_then(|ss| ss.attribute("id"));
+        let folder = found
+            .folders
+            .first()
+            .and_then(|folder| folder.attribute("id"));
+        let all = |objects: &[&Element], status: &str| {
+            objects.iter().all(|object| status_is(object, status))
+        };
+        let one = |status: &str| {
+            found
+                .documents
+                .iter()
+                .filter(|document| status_is(document, status))
+                .count()
+                == 1
+        };
+        let ss_with = |documents: usize, folders: usize, associations: usize| {
+            found.submission_sets.len() == 1
+                && found.documents.len() == documents
+                && found.folders.len() == folders
+                && found.associations.len() == associations
+                && found
+                    .documents
+                    .iter()
+                    .all(|document| has_member(&found.associations, ss, document.attribute("id")))
+                && found
+                    .folders
+                    .iter()
+                    .all(|folder| has_member(&found.associations, ss, folder.attribute("id")))
+                && found
+                    .submission_sets
+                    .iter()
+                    .all(|ss| status_is(ss, "Approved"))
+        };
+        let name = check.local.as_str();
+        let ok = match (name, count) {
+            ("Documents", Some(count)) => found.documents.len() == count,
+            ("Folders", Some(count)) => found.folders.len() == count,
+            ("SubmissionSets", Some(count)) => found.submission_sets.len() == count,
+            ("Associations", Some(count)) => found.associations.len() == count,
+            ("ObjectRefs", Some(count)) => {
+                found.object_refs == count
+                    && found.documents.is_empty()
+                    && found.submission_sets.is_empty()
+                    && found.folders.is_empty()
+                    && found.associations.is_empty()
+            }
+            ("None", _) => {
+                found.documents.is_empty()
+                    && found.submission_sets.is_empty()
+                    && found.folders.is_empty()
+                    && found.associations.is_empty()
+            }
+            ("SSwithOneDoc", _) => ss_with(1, 0, 1),
+            ("SSwithTwoDoc", _) => ss_with(2, 0, 2),
+            ("SSwithOneFol", _) => ss_with(0, 1, 1),
+            ("SSwithOneDocOneFol", _) => {
+                found.submission_sets.len() == 1
+                    && found.documents.len() == 1
+                    && found.folders.len() == 1
+                    && found.associations.len() == 4
+                    && has_member(&found.associations, ss, found.documents[0].attribute("id"))
+                    && has_member(&found.associations, ss, folder)
+                    && has_member(
+                        &found.associations,
+                        folder,
+                        found.documents[0].attribute("id"),
+                    )
+            }
+            ("SSwithTwoDocOneFol", _) => {
+                found.submission_sets.len() == 1
+                    && found.documents.len() == 2
+                    && found.folders.len() == 1
+                    && found.associations.len() == 7
+            }
+            ("SSwithTwoDocOneFolOneDocInFol", _) => {
+                found.submission_sets.len() == 1
+                    && found.documents.len() == 2
+                    && found.folders.len() == 1
+                    && found.associations.len() == 5
+            }
+            ("SSApproved", _) => {
+                !found.submission_sets.is_empty() && all(&found.submission_sets, "Approved")
+            }
+            ("DocApp", _) => !found.documents.is_empty() && all(&found.documents, "Approved"),
+            ("DocDep", _) => !found.documents.is_empty() && all(&found.documents, "Deprecated"),
+            ("FolApp", _) => !found.folders.is_empty() && all(&found.folders, "Approved"),
+            ("OneDocApp", _) => one("Approved"),
+            ("OneDocDep", _) => one("Deprecated"),
+            ("HasXFRM_RPLC", _) => {
+                found
+                    .associations
+                    .iter()
+                    .filter(|association| {
+                        association
+                            .attribute("associationType")
+                            .is_some_and(|kind| kind.ends_with("XFRM_RPLC"))
+                    })
+                    .count()
+                    == 1
+            }
+            ("DocumentEntries", _) => {
+                let types: Vec<String> = descendants(check)
+                    .filter(|element| element.local == "DocumentEntryType")
+                    .map(|element| element.text().trim().to_owned())
+                    .collect();
+                let mut returned_ids: Vec<&str> = found
+                    .documents
+                    .iter()
+                    .filter_map(|document| document.attribute("id"))
+                    .collect();
+                let mut wanted: Vec<&str> = named_ids.iter().map(String::as_str).collect();
+                returned_ids.sort_unstable();
+                wanted.sort_unstable();
+                returned_ids == wanted
+                    && found.documents.iter().all(|document| {
+                        types.is_empty()
+                            || document
+                                .attribute("objectType")
+                                .is_some_and(|kind| types.iter().any(|wanted| wanted == kind))
+                    })
+            }
+            (other, _) => {
+                problems.push(format!("ExpectedContents/{other} is not understood"));
+                continue;
+            }
+        };
+        let description = match count {
+            Some(count) => format!("{name} count={count}"),
+            None => name.to_owned(),
+        };
+        if !ok {
+            problems.push(format!("expected {description}; got {}", shape(&found)));
+        }
+    }
+    problems
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree and text helpers
+
+fn element(name: &str, attributes: &[(&str, &str)]) -> Element {
+    Element {
+        namespace: None,
+        local: name.to_owned(),
+        attributes: attributes
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect(),
+        children: Vec::new(),
+    }
+}
+
+fn text_element(name: &str, attributes: &[(&str, &str)], text: &str) -> Element {
+    let mut out = element(name, attributes);
+    out.children.push(Node::Text(text.to_owned()));
+    out
+}
+
+fn descendants(root: &Element) -> impl Iterator<Item = &Element> {
+    let mut stack = vec![root];
+    std::iter::from_fn(move || {
+        let next = stack.pop()?;
+        stack.extend(next.elements().collect::<Vec<_>>().into_iter().rev());
+        Some(next)
+    })
+}
+
+fn child_mut<'a>(root: &'a mut Element, local: &str) -> Option<&'a mut Element> {
+    root.children.iter_mut().find_map(|node| match node {
+        Node::Element(element) if element.local == local => Some(element),
+        _ => None,
+    })
+}
+
+/// Calls `visit(identifier, owner id)` for every ExternalIdentifier, nested or top-level.
+fn for_each_identifier(root: &mut Element, visit: &mut dyn FnMut(&mut Element, &str)) {
+    let Some(list) = child_mut(root, "RegistryObjectList") else {
+        return;
+    };
+    for node in &mut list.children {
+        let Node::Element(object) = node else {
+            continue;
+        };
+        if object.local == "ExternalIdentifier" {
+            let owner = object
+                .attribute("registryObject")
+                .unwrap_or_default()
+                .to_owned();
+            visit(object, &owner);
+            continue;
+        }
+        let owner = object.attribute("id").unwrap_or_default().to_owned();
+        for child in &mut object.children {
+            if let Node::Element(identifier) = child
+                && identifier.local == "ExternalIdentifier"
+            {
+                visit(identifier, &owner);
+            }
+        }
+    }
+}
+
+/// Every symbolic `id` (not a `urn:uuid:`) in the object list, in document order.
+fn collect_symbolic_ids(root: &Element, out: &mut Vec<String>) {
+    for element in descendants(root) {
+        if let Some(id) = element.attribute("id")
+            && !id.starts_with("urn:uuid:")
+            && !matches!(
+                element.local.as_str(),
+                "SubmitObjectsRequest" | "RegistryObjectList"
+            )
+        {
+            out.push(id.to_owned());
+        }
+    }
+}
+
+/// Rewrites ids and the four reference attributes (not `lid`) through `map`.
+fn rename_ids(element: &mut Element, map: &HashMap<String, String>) {
+    for (key, value) in &mut element.attributes {
+        if matches!(
+            key.as_str(),
+            "id" | "classifiedObject" | "sourceObject" | "targetObject" | "registryObject"
+        ) && let Some(uuid) = map.get(value.as_str())
+        {
+            value.clone_from(uuid);
+        }
+    }
+    for child in &mut element.children {
+        if let Node::Element(child) = child {
+            rename_ids(child, map);
+        }
+    }
+}
+
+/// Text replacement of bound symbols in attribute values and text.
+fn replace_everywhere(element: &mut Element, bindings: &[(String, String)]) {
+    if bindings.is_empty() {
+        return;
+    }
+    for (_, value) in &mut element.attributes {
+        if value.contains('$') {
+            *value = substitute(value, bindings, false);
+        }
+    }
+    for child in &mut element.children {
+        match child {
+            Node::Element(child) => replace_everywhere(child, bindings),
+            Node::Text(text) => {
+                if text.contains('$') {
+                    *text = substitute(text, bindings, false);
+                }
+            }
+        }
+    }
+}
+
+/// Replaces each symbol by its value, XML-escaped when `xml`. Longer symbols first, so
+/// `$patientid2$` is not eaten by `$patientid$`... which cannot happen with `$` delimiters, but
+/// bare words (`orig_uuid`, `orig_uuid2`) can overlap.
+fn substitute(text: &str, bindings: &[(String, String)], xml: bool) -> String {
+    let mut ordered: Vec<&(String, String)> = bindings
+        .iter()
+        .filter(|(symbol, _)| !symbol.is_empty())
+        .collect();
+    ordered.sort_by_key(|binding| std::cmp::Reverse(binding.0.len()));
+    let mut out = text.to_owned();
+    for (symbol, value) in ordered {
+        if out.contains(symbol.as_str()) {
+            let value = if xml {
+                xmltree::escape(value, true)
+            } else {
+                value.clone()
+            };
+            out = out.replace(symbol.as_str(), &value);
+        }
+    }
+    out
+}
+
+/// `$now$` and `$lastyear$` as HL7 DTM (UTC) at second precision.
+///
+/// `$now$` is the upper bound of half-open time ranges (`From <= t < To`), so it is rounded *up*
+/// to the next whole second: an entry the registry stamped earlier in the current second
+/// (registries stamp at second precision) is before "now", as the test plan means it.
+fn fill_times(text: &str) -> String {
+    if !text.contains("$now$") && !text.contains("$lastyear$") {
+        return text.to_owned();
+    }
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = elapsed.as_secs() as i64 + i64::from(elapsed.subsec_nanos() > 0);
+    fill_times_at(text, seconds)
+}
+
+fn fill_times_at(text: &str, seconds: i64) -> String {
+    let (year, month, day, hour, minute, second) = civil(seconds);
+    let now = format!("{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}");
+    // A year before 29 February is 28 February: the previous year is not a leap year.
+    let last_day = if (month, day) == (2, 29) { 28 } else { day };
+    let last = format!(
+        "{:04}{month:02}{last_day:02}{hour:02}{minute:02}{second:02}",
+        year - 1
+    );
+    text.replace("$now$", &now).replace("$lastyear$", &last)
+}
+
+fn today() -> String {
+    let (year, month, day, ..) = civil_now();
+    format!("{year:04}{month:02}{day:02}")
+}
+
+/// UTC calendar time now.
+fn civil_now() -> (i64, u32, u32, u32, u32, u32) {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0) as i64;
+    civil(seconds)
+}
+
+/// UTC calendar time of a Unix time (days-from-civil inverse, proleptic Gregorian).
+fn civil(seconds: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400) as u32;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+    )
+}
+
+fn write_body(body: &Element) -> String {
+    let prefix_of = |namespace: Option<&str>| match namespace {
+        Some(NS_LCM) => Some("lcm".to_owned()),
+        Some(NS_RS) => Some("rs".to_owned()),
+        Some(NS_QUERY) => Some("query".to_owned()),
+        Some(NS_RIM) => Some("rim".to_owned()),
+        Some(_) => Some("ns".to_owned()),
+        None => None,
+    };
+    let mut declarations = vec![
+        ("lcm", NS_LCM),
+        ("rim", NS_RIM),
+        ("rs", NS_RS),
+        ("query", NS_QUERY),
+    ];
+    let other = descendants(body)
+        .filter_map(|element| element.namespace.as_deref())
+        .find(|namespace| ![NS_LCM, NS_RIM, NS_RS, NS_QUERY].contains(namespace));
+    if let Some(other) = other {
+        declarations.push(("ns", other));
+    }
+    let text = xmltree::write(body, &prefix_of, &declarations);
+    match text.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>") {
+        Some(rest) => rest.trim().to_owned(),
+        None => text,
+    }
+}
+
+/// POSTs a SOAP 1.2 request and returns the body's first element (or the Fault).
+fn post_soap(site: &Site, action: &str, body: &str) -> Result<Element, String> {
+    let envelope = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"{NS_SOAP}\" \
+         xmlns:wsa=\"http://www.w3.org/2005/08/addressing\"><soap:Header>\
+         <wsa:Action soap:mustUnderstand=\"1\">{action}</wsa:Action>\
+         <wsa:MessageID>urn:uuid:{:032x}</wsa:MessageID>\
+         <wsa:To>http://{}{}</wsa:To></soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_nanos())
+            .unwrap_or(0),
+        site.registry,
+        site.registry_path,
+    );
+    let mut stream = TcpStream::connect_timeout(&site.registry, Duration::from_secs(5))
+        .map_err(|error| format!("connect {}: {error}", site.registry))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|error| error.to_string())?;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/soap+xml; charset=UTF-8; \
+         action=\"{action}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        site.registry_path,
+        site.registry,
+        envelope.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(envelope.as_bytes()))
+        .map_err(|error| format!("send: {error}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|error| format!("receive: {error}"))?;
+    let split = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .ok_or("the HTTP answer has no header end")?;
+    let body = String::from_utf8_lossy(&answer[split + 4..]);
+    let start = body.find('<').ok_or("the HTTP answer has no XML")?;
+    let end = body.rfind('>').ok_or("the HTTP answer has no XML")?;
+    let envelope =
+        xmltree::parse(&body[start..=end]).map_err(|error| format!("answer: {error}"))?;
+    envelope
+        .elements()
+        .find(|child| child.local == "Body")
+        .and_then(|soap_body| soap_body.elements().next())
+        .cloned()
+        .ok_or_else(|| "the answer has no SOAP Body content".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_time_is_gregorian() {
+        let (year, month, day, ..) = civil_now();
+        assert!(year >= 2024 && (1..=12).contains(&month) && (1..=31).contains(&day));
+        // 2024-02-29T23:59:59Z and the second after it.
+        assert_eq!(civil(1_709_251_199), (2024, 2, 29, 23, 59, 59));
+        assert_eq!(civil(1_709_251_200), (2024, 3, 1, 0, 0, 0));
+        assert_eq!(
+            fill_times_at("<a>$now$</a><b>$lastyear$</b>", 1_709_251_199),
+            "<a>20240229235959</a><b>20230228235959</b>"
+        );
+    }
+
+    #[test]
+    fn now_is_never_before_the_current_second() {
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let filled = fill_times("$now$");
+        let (year, month, day, hour, minute, second) = civil(before);
+        let stamped = format!("{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}");
+        // Something stamped in this second lies inside `[.., $now$)`.
+        assert!(filled > stamped, "{filled} must be after {stamped}");
+    }
+
+    #[test]
+    fn substitution_escapes_for_xml_and_prefers_longer_symbols() {
+        let bindings = vec![
+            ("orig_uuid".to_owned(), "A".to_owned()),
+            ("orig_uuid2".to_owned(), "B&C".to_owned()),
+        ];
+        assert_eq!(
+            substitute("orig_uuid2 orig_uuid", &bindings, true),
+            "B&amp;C A"
+        );
+        assert_eq!(substitute("orig_uuid2", &bindings, false), "B&C");
+    }
+
+    #[test]
+    fn contents_checks_count_by_kind() {
+        let response = xmltree::parse(&format!(
+            r#"<q:AdhocQueryResponse xmlns:q="{NS_QUERY}" xmlns:r="{NS_RIM}" status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success">
+                <r:RegistryObjectList>
+                  <r:RegistryPackage id="ss" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"/>
+                  <r:Classification id="c" classifiedObject="ss" classificationNode="{}"/>
+                  <r:ExtrinsicObject id="d" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"/>
+                  <r:Association id="a" associationType="urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember" sourceObject="ss" targetObject="d"/>
+                </r:RegistryObjectList></q:AdhocQueryResponse>"#,
+            vocab::SUBMISSION_SET_NODE
+        ))
+        .unwrap();
+        let expected = xmltree::parse(
+            "<ExpectedContents><SSwithOneDoc/><DocApp/><Documents count=\"1\"/></ExpectedContents>",
+        )
+        .unwrap();
+        assert!(check_contents(&expected, &response, &[]).is_empty());
+        let wrong = xmltree::parse(
+            "<ExpectedContents><Documents count=\"2\"/><DocDep/></ExpectedContents>",
+        )
+        .unwrap();
+        assert_eq!(check_contents(&wrong, &response, &[]).len(), 2);
+        let step = xmltree::parse("<TestStep><ExpectedStatus>Failure</ExpectedStatus></TestStep>")
+            .unwrap();
+        assert_eq!(check_status(&step, &response).len(), 1);
+    }
+}

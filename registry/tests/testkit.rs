@@ -1,0 +1,136 @@
+//! The NIST XDS testkit's registry tests for ITI-42 and ITI-18, run by the conformance
+//! harness's runner against the real daemon over HTTP on loopback (fresh data dir).
+//!
+//! Set-up as the toolkit's orchestration does it (testkit FORMAT.md §10): three patients are
+//! fed before the daemon starts (standing for the HL7v2 feeds 15817, 15817b, 15818; `patient
+//! add` until the identity feed exists), then the fixture loaders 12346 and 12374 run, then the
+//! ITI-18 group (exact counts on 12346's data) and the ITI-42 group.
+
+mod common;
+
+use common::{Daemon, TempDir, patient_add};
+use xds_conformance::runner::{Patients, Runner, Site, StepOutcome, Verdict};
+use xds_conformance::testkit;
+
+/// ITI-18 tests (CATALOG.md "Registry — ITI-18 Registry Stored Query").
+const STORED_QUERY: [&str; 14] = [
+    "11897", "11898", "11899", "11901", "11902", "11903", "11904", "11905", "11906", "11907",
+    "11908", "11909", "12368", "15803",
+];
+
+/// ITI-42 tests (CATALOG.md "Registry — ITI-42 Register Document Set-b").
+const REGISTER: [&str; 24] = [
+    "11990", "11991", "11992", "11993", "11994", "11995", "11996", "11997", "11998", "11998a",
+    "11999", "12000", "12000.1a", "12001", "12002", "12004", "12022", "12084", "12323", "12326",
+    "12327", "12370", "12379", "15806",
+];
+
+/// Steps that are expected not to pass here, each with its reason. Everything else must pass.
+const EXCEPTIONS: [(&str, &str); 0] = [];
+
+fn report(outcomes: &[StepOutcome]) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut problems = Vec::new();
+    for outcome in outcomes {
+        let key = format!("{}/{}/{}", outcome.test, outcome.section, outcome.step);
+        let excepted = EXCEPTIONS.iter().any(|(step, _)| *step == key);
+        match (&outcome.verdict, excepted) {
+            (Verdict::Passed, false) => passed += 1,
+            (Verdict::Passed, true) => {
+                problems.push(format!("{key}: listed as an exception but passes"))
+            }
+            (_, true) => {}
+            (_, false) => problems.push(outcome.to_string()),
+        }
+    }
+    (passed, problems)
+}
+
+#[test]
+fn nist_testkit_register_and_stored_query_groups_pass() {
+    let shared = testkit::require_shared_dir();
+    let tests = shared.join("conformance/nist-testkit/tests");
+    let dir = TempDir::new("testkit");
+    let patients = Patients {
+        register: "NISTREG1^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+        register_alt: "NISTREG2^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+        stored_query: "NISTSQ1^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+    };
+    patient_add(
+        dir.path(),
+        &[
+            &patients.register,
+            &patients.register_alt,
+            &patients.stored_query,
+        ],
+    );
+    let daemon = Daemon::start(dir.path(), &[]);
+    let site = Site {
+        registry: daemon.address,
+        registry_path: "/xds/registry".to_owned(),
+        source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
+    };
+    let mut runner = Runner::new(&tests, site, patients);
+    let mut outcomes = Vec::new();
+    for test in ["12346", "12374"]
+        .iter()
+        .chain(&STORED_QUERY)
+        .chain(&REGISTER)
+    {
+        outcomes.extend(runner.run_test(test));
+    }
+    for outcome in &outcomes {
+        println!("{outcome}");
+    }
+    let (passed, problems) = report(&outcomes);
+    println!(
+        "{passed} steps passed, {} exceptions listed",
+        EXCEPTIONS.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} steps failed:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(passed > 150, "only {passed} steps ran");
+}
+
+#[test]
+fn the_runner_reports_a_registry_that_does_not_conform() {
+    // Same plans, but the patients were never fed: the positive submissions of 11990 must come
+    // back as failures, and the query that depends on them cannot bind its ids.
+    let shared = testkit::require_shared_dir();
+    let tests = shared.join("conformance/nist-testkit/tests");
+    let dir = TempDir::new("testkit-unfed");
+    let daemon = Daemon::start(dir.path(), &[]);
+    let site = Site {
+        registry: daemon.address,
+        registry_path: "/xds/registry".to_owned(),
+        source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
+    };
+    let patients = Patients {
+        register: "UNFED1^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+        register_alt: "UNFED2^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+        stored_query: "UNFED3^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
+    };
+    let outcomes = Runner::new(&tests, site, patients).run_test("11990");
+    let submit = &outcomes[0];
+    assert_eq!(submit.step, "submit");
+    match &submit.verdict {
+        Verdict::Failed(reasons) => assert!(
+            reasons
+                .iter()
+                .any(|reason| reason.contains("XDSUnknownPatientId")),
+            "{reasons:?}"
+        ),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(
+        outcomes
+            .iter()
+            .skip(1)
+            .all(|outcome| matches!(outcome.verdict, Verdict::Failed(_))),
+        "{outcomes:?}"
+    );
+}
