@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo bench -p xds-registry --bench national -- [--patients 1000000] [--entries 10000000]
-//!     [--heavy 20] [--clients 16] [--seconds 10] [--data-dir DIR] [--keep]
+//!     [--heavy 20] [--clients 16] [--seconds 10] [--data-dir DIR] [--keep] [--compact]
 //! ```
 //!
 //! 1. Generates a skewed dataset (test INS-NIR ids under 1.2.250.1.213.1.4.10, a few patients
@@ -15,7 +15,8 @@
 //!    durable one-document ITI-42 submissions, server RSS and CPU microseconds per operation.
 //!
 //! With `--data-dir` an existing dataset is reused (the import phase is skipped when the
-//! directory holds a completed import).
+//! directory holds a completed import; `--compact` compacts it again first, rewriting every
+//! table file in the current format).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a command that prints figures
 
@@ -47,6 +48,8 @@ struct Args {
     seconds: u64,
     data_dir: Option<PathBuf>,
     keep: bool,
+    /// Compact a kept dataset again (after a change of table settings).
+    compact: bool,
 }
 
 fn parse_args() -> Args {
@@ -58,6 +61,7 @@ fn parse_args() -> Args {
         seconds: 10,
         data_dir: None,
         keep: false,
+        compact: false,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -70,6 +74,7 @@ fn parse_args() -> Args {
             "--seconds" => args.seconds = value().parse().expect("number"),
             "--data-dir" => args.data_dir = Some(PathBuf::from(value())),
             "--keep" => args.keep = true,
+            "--compact" => args.compact = true,
             "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
@@ -307,6 +312,16 @@ fn dir_size(path: &Path) -> u64 {
 
 const DONE_MARKER: &str = "benchmark-import.done";
 
+/// Full compaction, the last level rewritten in the current table format.
+fn compact(data_dir: &Path) {
+    let engine =
+        RocksEngine::open(&data_dir.join("metadata"), RocksSettings::default()).expect("reopen");
+    let compacting = Instant::now();
+    engine.compact().expect("compact");
+    drop(engine);
+    println!("compaction: {:.1} s", compacting.elapsed().as_secs_f64());
+}
+
 fn import(args: &Args, data_dir: &Path, counts: &[u64]) {
     let engine = RocksEngine::open(&data_dir.join("metadata"), RocksSettings::default())
         .expect("open RocksDB");
@@ -389,12 +404,7 @@ fn import(args: &Args, data_dir: &Path, counts: &[u64]) {
     );
     registry.close();
     drop(store);
-    let engine =
-        RocksEngine::open(&data_dir.join("metadata"), RocksSettings::default()).expect("reopen");
-    let compacting = Instant::now();
-    engine.compact().expect("compact");
-    drop(engine);
-    println!("compaction: {:.1} s", compacting.elapsed().as_secs_f64());
+    compact(data_dir);
     std::fs::write(data_dir.join(DONE_MARKER), format!("{entries}\n")).expect("marker");
 }
 
@@ -579,6 +589,9 @@ fn main() {
     );
     if data_dir.join(DONE_MARKER).exists() {
         println!("import: skipped (dataset present)");
+        if args.compact {
+            compact(&data_dir);
+        }
     } else {
         import(&args, &data_dir, &counts);
     }

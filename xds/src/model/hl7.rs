@@ -23,16 +23,26 @@ pub enum Hl7Error {
 
 /// Escapes the HL7 delimiters in one sub-component's text.
 pub fn escape(text: &str, out: &mut String) {
-    for character in text.chars() {
-        match character {
-            '\\' => out.push_str("\\E\\"),
-            '|' => out.push_str("\\F\\"),
-            '^' => out.push_str("\\S\\"),
-            '&' => out.push_str("\\T\\"),
-            '~' => out.push_str("\\R\\"),
-            other => out.push(other),
+    let delimiter = |byte: u8| matches!(byte, b'\\' | b'|' | b'^' | b'&' | b'~');
+    if !text.bytes().any(delimiter) {
+        out.push_str(text);
+        return;
+    }
+    let mut clean_from = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        if delimiter(byte) {
+            out.push_str(&text[clean_from..index]);
+            out.push_str(match byte {
+                b'\\' => "\\E\\",
+                b'|' => "\\F\\",
+                b'^' => "\\S\\",
+                b'&' => "\\T\\",
+                _ => "\\R\\",
+            });
+            clean_from = index + 1;
         }
     }
+    out.push_str(&text[clean_from..]);
 }
 
 /// Resolves the five delimiter escapes. Other escape sequences (`\X0D\`, `\.br\`, ...) and a

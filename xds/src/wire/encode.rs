@@ -28,6 +28,13 @@ impl XmlWriter {
         }
     }
 
+    /// A writer whose buffer starts at `capacity` bytes (large answers grow it less often).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            out: String::with_capacity(capacity),
+        }
+    }
+
     pub fn into_string(self) -> String {
         self.out
     }
@@ -100,16 +107,53 @@ impl XmlWriter {
     }
 }
 
-/// Copies `value` into `out`, replacing each byte that `replacement` maps. Every escaped
+/// Escape classes of each byte: bit 0 when attribute values escape it, bit 1 when text does.
+const ESCAPE_IN_ATTRIBUTE: u8 = 1;
+const ESCAPE_IN_TEXT: u8 = 2;
+static ESCAPE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b'&' as usize] = ESCAPE_IN_ATTRIBUTE | ESCAPE_IN_TEXT;
+    table[b'<' as usize] = ESCAPE_IN_ATTRIBUTE | ESCAPE_IN_TEXT;
+    table[b'>' as usize] = ESCAPE_IN_ATTRIBUTE | ESCAPE_IN_TEXT;
+    table[b'\r' as usize] = ESCAPE_IN_ATTRIBUTE | ESCAPE_IN_TEXT;
+    table[b'"' as usize] = ESCAPE_IN_ATTRIBUTE;
+    // Character references keep these through attribute-value normalization.
+    table[b'\t' as usize] = ESCAPE_IN_ATTRIBUTE;
+    table[b'\n' as usize] = ESCAPE_IN_ATTRIBUTE;
+    table
+};
+
+fn replacement(byte: u8) -> &'static str {
+    match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        b'\t' => "&#9;",
+        b'\n' => "&#10;",
+        _ => "&#13;",
+    }
+}
+
+/// Copies `value` into `out`, replacing each byte whose class has `mask`. Every escaped
 /// character is ASCII, so the clean runs between them are copied whole (byte positions of
-/// ASCII characters are always char boundaries).
-fn escape_with(value: &str, out: &mut String, replacement: fn(u8) -> Option<&'static str>) {
-    out.reserve(value.len());
+/// ASCII characters are always char boundaries); a value without any is one copy.
+#[inline]
+fn escape_with(value: &str, out: &mut String, mask: u8) {
+    let bytes = value.as_bytes();
+    let Some(first) = bytes
+        .iter()
+        .position(|&byte| ESCAPE_CLASS[usize::from(byte)] & mask != 0)
+    else {
+        out.push_str(value);
+        return;
+    };
+    out.reserve(value.len() + 8);
     let mut clean_from = 0;
-    for (index, byte) in value.bytes().enumerate() {
-        if let Some(escaped) = replacement(byte) {
+    for (index, &byte) in bytes.iter().enumerate().skip(first) {
+        if ESCAPE_CLASS[usize::from(byte)] & mask != 0 {
             out.push_str(&value[clean_from..index]);
-            out.push_str(escaped);
+            out.push_str(replacement(byte));
             clean_from = index + 1;
         }
     }
@@ -117,27 +161,11 @@ fn escape_with(value: &str, out: &mut String, replacement: fn(u8) -> Option<&'st
 }
 
 fn escape_attribute(value: &str, out: &mut String) {
-    escape_with(value, out, |byte| match byte {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'"' => Some("&quot;"),
-        // Character references keep these through attribute-value normalization.
-        b'\t' => Some("&#9;"),
-        b'\n' => Some("&#10;"),
-        b'\r' => Some("&#13;"),
-        _ => None,
-    });
+    escape_with(value, out, ESCAPE_IN_ATTRIBUTE);
 }
 
 fn escape_text(value: &str, out: &mut String) {
-    escape_with(value, out, |byte| match byte {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'\r' => Some("&#13;"),
-        _ => None,
-    });
+    escape_with(value, out, ESCAPE_IN_TEXT);
 }
 
 fn write_slot(writer: &mut XmlWriter, slot: &Slot) {
@@ -684,7 +712,14 @@ fn write_raw_with_namespaces(writer: &mut XmlWriter, raw: &RawXml) {
 
 /// Writes a complete SOAP 1.2 envelope. `wsa:Action` always carries `mustUnderstand="1"`.
 pub fn write_envelope(header: &Header, body: &Body<OutContent>) -> String {
-    let mut writer = XmlWriter::new();
+    // A registry object is a few kilobytes of XML: start the buffer near its final size.
+    let objects = match body {
+        Body::AdhocQueryResponse(response) => response.objects.len(),
+        Body::SubmitObjects(request) => request.objects.len(),
+        Body::ProvideAndRegister(request) => request.submit.objects.len(),
+        _ => 0,
+    };
+    let mut writer = XmlWriter::with_capacity(4096 + objects.saturating_mul(6 << 10));
     writer.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     writer
         .open("soap:Envelope")
