@@ -1,10 +1,13 @@
 //! `xds-conformance`: a black-box conformance harness for XDS.b registries and repositories.
 //!
 //! Layout: `ebrim21` (ebRIM 2.1 -> 3.0 conversion of NIST testkit submissions), `xmltree` (a small
-//! element tree for the harness's own documents), `testkit` (reading the NIST testkit data).
+//! element tree for the harness's own documents), `testkit` (reading the NIST testkit data),
+//! `runner` (the NIST testkit runner) with `xpath`, and `support` (daemons on loopback, a small
+//! HTTP client and canonical sample submissions, for the daemons' tests and our own suites).
 
 pub mod ebrim21;
 pub mod runner;
+pub mod support;
 pub mod testkit;
 pub mod xmltree;
 pub mod xpath;

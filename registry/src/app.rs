@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use xds::model::Cx;
+use xds::net::http;
+use xds::net::signal::shutdown_signal;
 use xds::validate::{IheXdsB, Profile};
 
 use crate::config::{Config, ConfigError, Settings};
@@ -271,7 +273,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
         noop_path: settings.noop_path.clone(),
     };
     let served = runtime_handle.block_on(async {
-        let listener = server::bind(settings.listen)
+        let listener = http::bind(settings.listen)
             .await
             .map_err(|error| runtime(format!("cannot listen on {}: {error}", settings.listen)))?;
         let address = listener.local_addr().map_err(|error| runtime(error.to_string()))?;
@@ -289,7 +291,9 @@ fn serve(config: &Config) -> Result<(), Failure> {
             "xds-registry started"
         );
         say(&format!("listening on {address} (soap)"));
-        server::serve(listener, routes, shutdown_signal(), settings.shutdown_grace).await;
+        let routes = Arc::new(routes);
+        let handler = move |request| server::route(Arc::clone(&routes), request);
+        http::serve(listener, handler, shutdown_signal(), settings.shutdown_grace).await;
         Ok::<(), Failure>(())
     });
     // Queries still running finish (or are abandoned) before the store closes.
@@ -301,29 +305,4 @@ fn serve(config: &Config) -> Result<(), Failure> {
     synced?;
     tracing::info!("xds-registry stopped");
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
-    tracing::info!("shutdown requested");
 }

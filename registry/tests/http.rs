@@ -17,7 +17,7 @@ fn started(name: &str, patients: &[&Cx]) -> (TempDir, Daemon) {
             &ids.iter().map(String::as_str).collect::<Vec<_>>(),
         );
     }
-    let daemon = Daemon::start(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &[]);
     (dir, daemon)
 }
 
@@ -570,7 +570,7 @@ fn restart_keeps_everything() {
     );
     let before = query(daemon.address, &find_documents(&alice)).metadata;
     assert!(daemon.stop().success(), "clean shutdown on SIGTERM");
-    let daemon = Daemon::start(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &[]);
     let after = query(daemon.address, &find_documents(&alice)).metadata;
     assert_eq!(before, after);
     // Known patients survive too.
@@ -648,7 +648,7 @@ fn kill_9_loses_no_acknowledged_submission_and_leaves_no_partial_one() {
         acknowledged.len()
     );
 
-    let daemon = Daemon::start(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &[]);
     let mut by_reference = find_documents(&alice);
     by_reference.return_type = ReturnType::LeafClass;
     let stored = query(
@@ -777,7 +777,7 @@ fn import_loads_files_through_validation_and_resumes() {
         String::from_utf8_lossy(&second.stdout)
     );
 
-    let daemon = Daemon::start(&data, &[]);
+    let daemon = start_registry(&data, &[]);
     assert_eq!(
         query(daemon.address, &find_documents(&alice))
             .metadata
@@ -798,7 +798,7 @@ fn too_many_results_for_leaf_class_but_not_for_object_ref() {
         "[query]\nleaf_class_limit = 2\nunknown_patient = \"error\"\n",
     )
     .expect("config");
-    let daemon = Daemon::start(dir.path(), &["--config", config.to_str().expect("utf-8")]);
+    let daemon = start_registry(dir.path(), &["--config", config.to_str().expect("utf-8")]);
     let submission = documents(
         "2.999.1.1",
         &alice,

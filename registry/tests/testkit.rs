@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Daemon, TempDir, patient_add};
+use common::{TempDir, patient_add, start_registry};
 use xds_conformance::runner::{Patients, Runner, Site, StepOutcome, Verdict};
 use xds_conformance::testkit;
 
@@ -64,7 +64,7 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
             &patients.stored_query,
         ],
     );
-    let daemon = Daemon::start(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &[]);
     let site = Site {
         registry: daemon.address,
         registry_path: "/xds/registry".to_owned(),
@@ -103,7 +103,7 @@ fn the_runner_reports_a_registry_that_does_not_conform() {
     let shared = testkit::require_shared_dir();
     let tests = shared.join("conformance/nist-testkit/tests");
     let dir = TempDir::new("testkit-unfed");
-    let daemon = Daemon::start(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &[]);
     let site = Site {
         registry: daemon.address,
         registry_path: "/xds/registry".to_owned(),

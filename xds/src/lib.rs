@@ -13,13 +13,17 @@
 //!   affinity-domain rules plug into.
 //! - [`error`]: the closed set of XDS error codes and the RegistryResponse status model.
 //! - [`transaction`]: the one table of transactions we speak.
+//! - `net` (feature `net`): the HTTP glue the daemons share (listener, streamed bodies, SOAP
+//!   answers, SOAP client). It is the only module that names tokio or hyper.
 //!
-//! Architecture invariants: nothing here does IO beyond the `std::io::Read`/`Write` streams the
+//! Architecture invariants: outside `net`, nothing here does IO beyond the `std::io::Read`/`Write` streams the
 //! caller hands in; nothing names tokio, hyper, tonic, rustls or RocksDB; `model` never imports
 //! `wire`.
 
 pub mod error;
 pub mod model;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod transaction;
 pub mod transform;
 pub mod validate;

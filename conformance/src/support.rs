@@ -1,0 +1,422 @@
+//! Test support for the daemons' tests and the harness's own suites: runs a daemon binary on
+//! loopback with a fresh data directory, talks to it with a minimal HTTP/1.1 client, and builds
+//! canonical valid submissions from the model that tests then mutate.
+//!
+//! Everything here panics on failure: it is for tests, where a panic is the failure report.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use xds::error::RegistryResponse;
+use xds::model::*;
+use xds::transaction::Transaction;
+use xds::transform::{self, Options};
+use xds::wire::{self, Body, Header, MemorySink, OutContent};
+
+/// A fresh directory under the target directory, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).expect("random");
+        let dir = std::env::temp_dir().join(format!(
+            "xds-test-{name}-{}",
+            random
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        ));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running daemon; killed on drop.
+#[derive(Debug)]
+pub struct Daemon {
+    pub child: Child,
+    pub address: SocketAddr,
+}
+
+impl Daemon {
+    /// Starts `BINARY serve --insecure --listen 127.0.0.1:0 --data-dir DIR [extra]` and waits
+    /// for its `listening on ADDR (soap)` line.
+    pub fn start(binary: &Path, data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_on(binary, "127.0.0.1:0", data_dir, extra)
+    }
+
+    /// Like [`Daemon::start`], listening on `listen`.
+    pub fn start_on(binary: &Path, listen: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(binary)
+            .args(["serve", "--insecure", "--listen", listen, "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("XDS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("a line").expect("readable");
+        let address = line
+            .strip_prefix("listening on ")
+            .and_then(|rest| rest.strip_suffix(" (soap)"))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .expect("address");
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, address }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// POSTs a body and reads the whole answer (Content-Length framing, one request per
+/// connection).
+pub fn post(address: SocketAddr, path: &str, content_type: &str, body: &[u8]) -> Answer {
+    request(address, "POST", path, content_type, body)
+}
+
+pub fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Answer {
+    try_request(address, method, path, content_type, body)
+        .unwrap_or_else(|error| panic!("{method} {path} at {address}: {error}"))
+}
+
+/// POSTs a body; a transport failure (daemon down, connection cut) is an `Err`.
+pub fn try_post(
+    address: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Answer, String> {
+    try_request(address, "POST", path, content_type, body)
+}
+
+/// One request on its own connection; the whole answer is read (Connection: close).
+pub fn try_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Answer, String> {
+    let failed = |what: &str, error: std::io::Error| format!("{what}: {error}");
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .map_err(|error| failed("connect", error))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|error| failed("set timeout", error))?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+        .map_err(|error| failed("send", error))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|error| failed("receive", error))?;
+    let split = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .ok_or("the answer has no header end")?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or("the answer has no status")?;
+    let mut content_type = String::new();
+    let mut length = None;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-type") {
+                content_type = value.trim().to_owned();
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let body = raw[split + 4..].to_vec();
+    if let Some(length) = length
+        && body.len() != length
+    {
+        return Err(format!(
+            "the answer was cut: {} of {length} bytes",
+            body.len()
+        ));
+    }
+    Ok(Answer {
+        status,
+        content_type,
+        body,
+    })
+}
+
+pub fn envelope(transaction: Transaction, body: &Body<OutContent>) -> String {
+    let header = Header {
+        action: Some(transaction.action().to_owned()),
+        message_id: Some("urn:uuid:0b4f5c5e-1d1f-4d5b-8f7e-1a2b3c4d5e6f".to_owned()),
+        ..Header::default()
+    };
+    wire::write_envelope(&header, body)
+}
+
+pub const SOAP: &str = "application/soap+xml; charset=UTF-8";
+
+/// Decodes a SOAP answer's body.
+pub fn answer_body(answer: &Answer) -> Body<Vec<u8>> {
+    let mut sink = MemorySink::default();
+    let decoded = wire::decode_message(
+        &answer.content_type,
+        &answer.body[..],
+        &wire::Limits::default(),
+        &mut sink,
+    )
+    .unwrap_or_else(|error| panic!("undecodable answer ({error}): {}", answer.text()));
+    decoded
+        .envelope
+        .body
+        .try_map_content(|attachment| Ok::<_, ()>(attachment.handle))
+        .expect("content")
+}
+
+/// ITI-42 over SOAP to `address` and `path`.
+pub fn register(address: SocketAddr, path: &str, metadata: &Metadata) -> RegistryResponse {
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
+    let answer = post(
+        address,
+        path,
+        SOAP,
+        envelope(Transaction::Iti42, &body).as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    match answer_body(&answer) {
+        Body::RegistryResponse(response) => {
+            transform::registry_response_from_wire(&response).expect("valid response")
+        }
+        other => panic!("unexpected answer {}", other.element_name()),
+    }
+}
+
+/// ITI-18 over SOAP to `address` and `path`.
+pub fn query(address: SocketAddr, path: &str, request: &StoredQueryRequest) -> QueryResponse {
+    let body = Body::AdhocQuery(transform::stored_query_to_wire(request));
+    let answer = post(
+        address,
+        path,
+        SOAP,
+        envelope(Transaction::Iti18, &body).as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    match answer_body(&answer) {
+        Body::AdhocQueryResponse(response) => {
+            transform::query_response_from_wire(&response, Options::REGISTRY)
+                .expect("valid query response")
+        }
+        other => panic!("unexpected answer {}", other.element_name()),
+    }
+}
+
+pub fn oid(text: &str) -> Oid {
+    Oid::parse(text).expect("OID")
+}
+
+/// A patient id in the CX form XDS requires.
+pub fn patient(number: u32) -> Cx {
+    Cx::new(
+        &format!("P{number:06}"),
+        &Hd::iso(&oid("1.2.250.1.213.1.4.10")),
+    )
+    .with_type_code("NH")
+}
+
+pub fn code(code: &str, scheme: &str) -> Code {
+    Code::new(code, scheme, code)
+}
+
+/// A DocumentEntry with what a registry requires.
+pub fn entry(symbol: &str, unique_id: &str, patient: &Cx) -> DocumentEntry {
+    let mut entry = DocumentEntry::new(ObjectId::Symbolic(symbol.to_owned()));
+    entry.object_type = Some(DocumentEntryType::Stable);
+    entry.mime_type = Some("text/plain".to_owned());
+    entry.title = vec![LocalizedString::new("Compte rendu")];
+    entry.authors = vec![Author {
+        person: Some(
+            Xcn::parse("801234567890^DURANT^Romuald^^^^^^&1.2.250.1.71.4.2.1&ISO").expect("XCN"),
+        ),
+        ..Author::default()
+    }];
+    entry.class_code = Some(code("11488-4", "2.16.840.1.113883.6.1"));
+    entry.confidentiality_codes = vec![code("N", "2.16.840.1.113883.5.25")];
+    entry.event_codes = vec![code("T-D3000", "SNM3")];
+    entry.format_code = Some(code(
+        "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+        "1.3.6.1.4.1.19376.1.2.3",
+    ));
+    entry.healthcare_facility_type_code = Some(code("HCFT-OUT", "2.999.40.1"));
+    entry.practice_setting_code = Some(code("PS-GEN", "2.999.40.2"));
+    entry.type_code = Some(code("11488-4", "2.16.840.1.113883.6.1"));
+    entry.creation_time = Some(Dtm::parse("20240315093000").expect("DTM"));
+    entry.service_start_time = Some(Dtm::parse("202403150800").expect("DTM"));
+    entry.hash = Sha1Hash::parse_hex("d3016d8d6c49163839f7535431760bf65e74560b");
+    entry.size = Some(43);
+    entry.language_code = Some("fr-FR".to_owned());
+    entry.patient_id = Some(patient.clone());
+    entry.source_patient_id = Some(Cx::new("IPP-77", &Hd::iso(&oid("1.2.250.1.999.1"))));
+    entry.repository_unique_id = Some(oid("2.999.5.1"));
+    entry.unique_id = Some(UniqueId::parse(unique_id).expect("uniqueId"));
+    entry
+}
+
+pub fn submission_set(unique_id: &str, patient: &Cx) -> SubmissionSet {
+    let mut set = SubmissionSet::new(ObjectId::Symbolic("SubmissionSet01".to_owned()));
+    set.authors = vec![Author {
+        person: Some(Xcn::parse("801234567890^DURANT^Romuald").expect("XCN")),
+        ..Author::default()
+    }];
+    set.content_type_code = Some(code("CT-VISIT", "2.999.40.3"));
+    set.patient_id = Some(patient.clone());
+    set.source_id = Some(oid("2.999.4.1"));
+    set.submission_time = Some(Dtm::parse("20240315092000").expect("DTM"));
+    set.unique_id = Some(oid(unique_id));
+    set
+}
+
+pub fn has_member(
+    id: &str,
+    source: &str,
+    target: ObjectId,
+    status: Option<SubmissionSetStatus>,
+) -> Association {
+    let mut association = Association::new(
+        ObjectId::Symbolic(id.to_owned()),
+        AssociationType::HasMember,
+        ObjectId::Symbolic(source.to_owned()),
+        target,
+    );
+    association.submission_set_status = status;
+    association
+}
+
+/// A submission of `entries` DocumentEntries for one patient.
+pub fn documents(set_unique_id: &str, patient: &Cx, unique_ids: &[&str]) -> Metadata {
+    let mut metadata = Metadata {
+        submission_sets: vec![submission_set(set_unique_id, patient)],
+        ..Metadata::default()
+    };
+    for (index, unique_id) in unique_ids.iter().enumerate() {
+        let symbol = format!("Doc{index}");
+        metadata
+            .document_entries
+            .push(entry(&symbol, unique_id, patient));
+        metadata.associations.push(has_member(
+            &format!("hm{index}"),
+            "SubmissionSet01",
+            ObjectId::Symbolic(symbol),
+            Some(SubmissionSetStatus::Original),
+        ));
+    }
+    metadata
+}
+
+pub fn approved() -> Vec<AvailabilityStatus> {
+    vec![AvailabilityStatus::Approved]
+}
+
+pub fn find_documents(patient: &Cx) -> StoredQueryRequest {
+    StoredQueryRequest {
+        query: StoredQuery::FindDocuments(FindDocumentsQuery::new(patient.clone(), approved())),
+        return_type: ReturnType::LeafClass,
+        home: None,
+        metadata_level: None,
+    }
+}
+
+pub fn leaf(query: StoredQuery) -> StoredQueryRequest {
+    StoredQueryRequest {
+        query,
+        return_type: ReturnType::LeafClass,
+        home: None,
+        metadata_level: None,
+    }
+}
+
+pub fn codes(response: &RegistryResponse) -> Vec<String> {
+    response
+        .errors
+        .iter()
+        .map(|error| error.code.to_string())
+        .collect()
+}
+
+/// Asserts that a response reports each of these error codes.
+pub fn assert_includes(response: &RegistryResponse, expected: &[&str]) {
+    let found = codes(response);
+    for code in expected {
+        assert!(
+            found.iter().any(|candidate| candidate == code),
+            "{code} missing from {found:?}"
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! The binary's commands: `serve` (the default). Exit codes: 0 done, 64 bad usage or
+//! configuration (nothing was started), 1 runtime failure.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use xds::net::http;
+use xds::net::signal::shutdown_signal;
+
+use crate::config::{Config, ConfigError, Settings};
+use crate::registry_client::SoapRegistryClient;
+use crate::service::Repository;
+use crate::soap::{self, Routes, SoapEndpoint};
+use crate::store::DocumentStore;
+use crate::store::rocks::RocksDocumentStore;
+
+/// Command line (architecture.md, "Command-line contract").
+#[derive(Debug, Parser)]
+#[command(
+    name = "xds-repository",
+    version,
+    about = "XDS.b Document Repository (ITI-41, ITI-43, ITI-86)"
+)]
+pub struct Cli {
+    /// Configuration file (TOML).
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Data directory (embedded RocksDB).
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_DATA_DIR",
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
+    /// SOAP listener address; port 0 picks a free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
+    pub listen: Option<String>,
+    /// The registry's ITI-42 endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_REGISTRY_URL",
+        value_name = "URL"
+    )]
+    pub registry_url: Option<String>,
+    /// This repository's repositoryUniqueId (OID).
+    #[arg(long, global = true, env = "XDS_REPOSITORY_ID", value_name = "OID")]
+    pub repository_id: Option<String>,
+    /// Plain HTTP without client certificates: development and benchmarks only.
+    #[arg(long, global = true, env = "XDS_REPOSITORY_INSECURE")]
+    pub insecure: bool,
+    /// gRPC listener (not available in this version).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub grpc_listen: Option<String>,
+    /// Admin listener (not available in this version).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub admin_listen: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon (the default).
+    Serve,
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Self {
+            code: 64,
+            message: error.to_string(),
+        }
+    }
+}
+
+fn runtime(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
+}
+
+/// The configuration after file, environment and flags.
+pub fn configuration(cli: &Cli) -> Result<Config, Failure> {
+    let mut config = match &cli.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        config.storage.data_dir = dir.clone();
+    }
+    if let Some(listen) = &cli.listen {
+        config.server.listen = listen.clone();
+    }
+    if let Some(url) = &cli.registry_url {
+        config.repository.registry_url = url.clone();
+    }
+    if let Some(id) = &cli.repository_id {
+        config.repository.repository_unique_id = id.clone();
+    }
+    if cli.insecure {
+        config.server.insecure = true;
+    }
+    if cli.grpc_listen.is_some() {
+        config.server.grpc_listen = cli.grpc_listen.clone();
+    }
+    if cli.admin_listen.is_some() {
+        config.server.admin_listen = cli.admin_listen.clone();
+    }
+    Ok(config)
+}
+
+fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let config = configuration(&cli)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config.validate()?),
+    }
+}
+
+/// Opens the store of a data directory.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn DocumentStore>, Failure> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|error| {
+        runtime(format!(
+            "cannot create data directory {}: {error}",
+            settings.data_dir.display()
+        ))
+    })?;
+    let store = RocksDocumentStore::open(&settings.data_dir.join("documents"), settings.rocks)
+        .map_err(|error| {
+            runtime(format!(
+                "cannot open the store in {}: {}",
+                settings.data_dir.display(),
+                error.message
+            ))
+        })?;
+    Ok(Arc::new(store))
+}
+
+fn serve(settings: &Settings) -> Result<(), Failure> {
+    let runtime_handle = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("xds-repository")
+        .build()
+        .map_err(|error| runtime(format!("cannot start the async runtime: {error}")))?;
+    let store = open_store(settings)?;
+    let served = runtime_handle.block_on(async {
+        // The client's connection pool needs the runtime.
+        let registry = SoapRegistryClient::new(&settings.registry_url, settings.registry_timeout)
+            .map_err(|error| Failure {
+                code: 64,
+                message: error.to_string(),
+            })?;
+        let repository = Repository::new(
+            Arc::clone(&store),
+            Arc::new(registry),
+            settings.service.clone(),
+        );
+        let abandoned = repository
+            .remove_abandoned_uploads()
+            .map_err(|error| runtime(format!("cannot clean up abandoned uploads: {error}")))?;
+        let (documents, pending, _) = store.counts().map_err(|error| runtime(error.message))?;
+        let listener = http::bind(settings.listen)
+            .await
+            .map_err(|error| runtime(format!("cannot listen on {}: {error}", settings.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|error| runtime(error.to_string()))?;
+        if settings.insecure {
+            tracing::warn!("--insecure: plain HTTP without client certificates; development and benchmarks only");
+        }
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            soap = %address,
+            paths = ?settings.soap_paths,
+            repository_unique_id = %settings.service.repository_unique_id,
+            registry = %settings.registry_url,
+            data_dir = %settings.data_dir.display(),
+            documents,
+            pending_submissions = pending,
+            abandoned_uploads_removed = abandoned,
+            "xds-repository started"
+        );
+        let (stop_settling, settling_stopped) = tokio::sync::oneshot::channel::<()>();
+        let settler = {
+            let repository = repository.clone();
+            tokio::spawn(async move {
+                repository
+                    .settle_forever(async {
+                        let _ = settling_stopped.await;
+                    })
+                    .await;
+            })
+        };
+        let routes = Arc::new(Routes {
+            soap: SoapEndpoint::new(repository, settings.limits.clone()),
+            soap_paths: Arc::new(settings.soap_paths.clone()),
+        });
+        say(&format!("listening on {address} (soap)"));
+        let handler = move |request| soap::route(Arc::clone(&routes), request);
+        http::serve(listener, handler, shutdown_signal(), settings.shutdown_grace).await;
+        let _ = stop_settling.send(());
+        let _ = settler.await;
+        Ok::<(), Failure>(())
+    });
+    runtime_handle.shutdown_timeout(settings.shutdown_grace);
+    let synced = store.sync().map_err(|error| runtime(error.message));
+    drop(store);
+    served?;
+    synced?;
+    tracing::info!("xds-repository stopped");
+    Ok(())
+}

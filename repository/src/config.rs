@@ -1,0 +1,327 @@
+//! Configuration: a TOML file, then environment variables and command-line flags (which win),
+//! validated as a whole before any port is bound. Every key has a default; `serve --insecure`
+//! with no configuration runs a development repository in `./data/repository` that registers
+//! with a development registry on 127.0.0.1:8080.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use xds::model::Oid;
+
+use crate::service::ServiceSettings;
+use crate::store::rocks::RocksSettings;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub repository: RepositoryConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// SOAP listener (`ADDR:PORT`; port 0 picks a free port).
+    pub listen: String,
+    /// Plain HTTP without client certificates (development and benchmarks only).
+    pub insecure: bool,
+    /// Path of the SOAP endpoint (ITI-41, ITI-43, ITI-86).
+    pub soap_path: String,
+    /// Extra paths answering like `soap_path`.
+    pub soap_path_aliases: Vec<String>,
+    pub grpc_listen: Option<String>,
+    pub admin_listen: Option<String>,
+    /// Seconds granted to requests in flight at shutdown.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8081".to_owned(),
+            insecure: false,
+            soap_path: "/xds/repository".to_owned(),
+            soap_path_aliases: Vec::new(),
+            grpc_listen: None,
+            admin_listen: None,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub block_cache_mib: usize,
+    /// Document bytes buffered in memory before they are written to a blob file.
+    pub chunk_write_buffer_mib: usize,
+    pub background_jobs: i32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        let rocks = RocksSettings::default();
+        Self {
+            data_dir: PathBuf::from("data/repository"),
+            block_cache_mib: rocks.block_cache_bytes >> 20,
+            chunk_write_buffer_mib: rocks.chunk_write_buffer_bytes >> 20,
+            background_jobs: rocks.background_jobs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepositoryConfig {
+    /// This repository's repositoryUniqueId (an OID). The default is a development value.
+    pub repository_unique_id: String,
+    /// The registry's ITI-42 endpoint (ITI-18 is asked at the same address).
+    pub registry_url: String,
+    /// Seconds one exchange with the registry may take.
+    pub registry_timeout_seconds: u64,
+    /// Seconds after which a pending submission not in flight is settled with the registry;
+    /// default: the registry timeout plus 5.
+    pub in_doubt_after_seconds: Option<u64>,
+    /// Seconds between two looks at pending submissions.
+    pub settle_interval_seconds: u64,
+    /// Check the SHA-1 of every retrieved document while it streams out.
+    pub verify_on_read: bool,
+}
+
+impl Default for RepositoryConfig {
+    fn default() -> Self {
+        Self {
+            repository_unique_id: "1.3.6.1.4.1.21367.13.80.1".to_owned(),
+            registry_url: "http://127.0.0.1:8080/xds/registry".to_owned(),
+            registry_timeout_seconds: 30,
+            in_doubt_after_seconds: None,
+            settle_interval_seconds: 5,
+            verify_on_read: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest document accepted (one MTOM part or one inline document).
+    pub max_document_mib: u64,
+    /// Largest HTTP request body accepted.
+    pub max_message_mib: u64,
+    /// Largest SOAP envelope (metadata), documents not counted.
+    pub max_envelope_mib: u64,
+    pub max_depth: usize,
+    pub max_text_kib: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_document_mib: 2048,
+            max_message_mib: 4096,
+            max_envelope_mib: 64,
+            max_depth: 64,
+            max_text_kib: 1024,
+        }
+    }
+}
+
+/// A configuration problem, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Settings after validation.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub insecure: bool,
+    pub soap_paths: Vec<String>,
+    pub shutdown_grace: Duration,
+    pub data_dir: PathBuf,
+    pub rocks: RocksSettings,
+    pub registry_url: String,
+    pub registry_timeout: Duration,
+    pub service: ServiceSettings,
+    pub limits: xds::wire::Limits,
+}
+
+impl Config {
+    /// Reads a TOML configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError(format!("cannot read {}: {error}", path.display())))?;
+        toml::from_str(&text).map_err(|error| ConfigError(format!("{}: {error}", path.display())))
+    }
+
+    /// Checks every value and derives the runtime settings. All problems are reported.
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        let mut problems = Vec::new();
+        let listen = self.server.listen.parse::<SocketAddr>().ok();
+        if listen.is_none() {
+            problems.push(format!(
+                "server.listen {:?} is not ADDR:PORT",
+                self.server.listen
+            ));
+        }
+        if !self.server.insecure {
+            problems.push(
+                "mutual TLS is not available yet (it arrives with the trust work); run with \
+                 --insecure (server.insecure = true) on a trusted network only"
+                    .to_owned(),
+            );
+        }
+        for (name, value) in [
+            (
+                "server.grpc_listen (--grpc-listen)",
+                &self.server.grpc_listen,
+            ),
+            (
+                "server.admin_listen (--admin-listen)",
+                &self.server.admin_listen,
+            ),
+        ] {
+            if value.is_some() {
+                problems.push(format!(
+                    "{name}: this listener is not available in this version"
+                ));
+            }
+        }
+        let mut soap_paths = vec![self.server.soap_path.clone()];
+        soap_paths.extend(self.server.soap_path_aliases.iter().cloned());
+        for path in &soap_paths {
+            if !path.starts_with('/') {
+                problems.push(format!("endpoint path {path:?} must start with '/'"));
+            }
+        }
+        let repository_unique_id = Oid::parse(&self.repository.repository_unique_id).ok();
+        if repository_unique_id.is_none() {
+            problems.push(format!(
+                "repository.repository_unique_id {:?} is not an OID",
+                self.repository.repository_unique_id
+            ));
+        }
+        if let Err(error) = xds::net::client::SoapClient::parse_url(&self.repository.registry_url) {
+            problems.push(format!("repository.registry_url: {error}"));
+        }
+        if self.repository.registry_timeout_seconds == 0
+            || self.repository.settle_interval_seconds == 0
+        {
+            problems.push(
+                "repository.registry_timeout_seconds and settle_interval_seconds must be positive"
+                    .to_owned(),
+            );
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            problems.push("storage.data_dir is empty".to_owned());
+        } else if self.storage.data_dir.exists() && !self.storage.data_dir.is_dir() {
+            problems.push(format!(
+                "storage.data_dir {} is not a directory",
+                self.storage.data_dir.display()
+            ));
+        }
+        if self.storage.block_cache_mib == 0 || self.storage.chunk_write_buffer_mib == 0 {
+            problems.push(
+                "storage.block_cache_mib and storage.chunk_write_buffer_mib must be positive"
+                    .to_owned(),
+            );
+        }
+        if self.storage.background_jobs < 1 {
+            problems.push("storage.background_jobs must be at least 1".to_owned());
+        }
+        let limits = &self.limits;
+        if limits.max_document_mib == 0
+            || limits.max_message_mib == 0
+            || limits.max_envelope_mib == 0
+            || limits.max_depth < 8
+            || limits.max_text_kib == 0
+        {
+            problems.push("limits: sizes must be positive and max_depth at least 8".to_owned());
+        }
+        let (Some(listen), Some(repository_unique_id), true) =
+            (listen, repository_unique_id, problems.is_empty())
+        else {
+            return Err(ConfigError(problems.join("; ")));
+        };
+        let registry_timeout = Duration::from_secs(self.repository.registry_timeout_seconds);
+        let in_doubt_after = Duration::from_secs(
+            self.repository
+                .in_doubt_after_seconds
+                .unwrap_or(self.repository.registry_timeout_seconds + 5),
+        );
+        Ok(Settings {
+            listen,
+            insecure: self.server.insecure,
+            soap_paths,
+            shutdown_grace: Duration::from_secs(self.server.shutdown_grace_seconds),
+            data_dir: self.storage.data_dir.clone(),
+            rocks: RocksSettings {
+                block_cache_bytes: self.storage.block_cache_mib << 20,
+                chunk_write_buffer_bytes: self.storage.chunk_write_buffer_mib << 20,
+                background_jobs: self.storage.background_jobs,
+            },
+            registry_url: self.repository.registry_url.clone(),
+            registry_timeout,
+            service: ServiceSettings {
+                repository_unique_id,
+                in_doubt_after,
+                settle_interval: Duration::from_secs(self.repository.settle_interval_seconds),
+                verify_on_read: self.repository.verify_on_read,
+            },
+            limits: xds::wire::Limits {
+                max_envelope_bytes: limits.max_envelope_mib << 20,
+                max_attachment_bytes: limits.max_document_mib << 20,
+                max_message_bytes: limits.max_message_mib << 20,
+                max_depth: limits.max_depth,
+                max_text_bytes: limits.max_text_kib << 10,
+                ..xds::wire::Limits::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_only_the_insecure_switch() {
+        let mut config = Config::default();
+        assert!(config.validate().is_err());
+        config.server.insecure = true;
+        let settings = config.validate().expect("defaults are valid");
+        assert_eq!(settings.soap_paths, vec!["/xds/repository".to_owned()]);
+        assert_eq!(settings.listen.port(), 8081);
+        assert_eq!(settings.service.in_doubt_after, Duration::from_secs(35));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let config: Config = toml::from_str(
+            "[server]\nlisten = 'nowhere'\ninsecure = true\n[repository]\nrepository_unique_id = 'not-an-oid'\nregistry_url = 'ftp://x'\n[limits]\nmax_document_mib = 0\n",
+        )
+        .expect("parses");
+        let message = config.validate().expect_err("invalid").to_string();
+        for part in [
+            "server.listen",
+            "repository_unique_id",
+            "registry_url",
+            "limits",
+        ] {
+            assert!(message.contains(part), "{message} lacks {part}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error =
+            toml::from_str::<Config>("[repository]\nregistry = 'x'\n").expect_err("unknown key");
+        assert!(error.to_string().contains("registry"), "{error}");
+    }
+}

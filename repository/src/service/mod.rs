@@ -1,0 +1,102 @@
+//! The repository's transactions on model types: ITI-41 ([`iti41`]), ITI-43 ([`iti43`]),
+//! ITI-86 ([`iti86`]), and the settling of submissions whose outcome is in doubt
+//! ([`recovery`]). Uploads stream into the store through [`upload::BlobSink`].
+
+pub mod iti41;
+pub mod iti43;
+pub mod iti86;
+pub mod recovery;
+pub mod upload;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::registry_client::RegistryClient;
+use crate::store::DocumentStore;
+
+/// Settings of the service.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    /// This repository's repositoryUniqueId (an OID).
+    pub repository_unique_id: xds::model::Oid,
+    /// A pending submission older than this, not in flight here, is settled by asking the
+    /// registry (longer than the registry timeout, so an answer still coming cannot be missed).
+    pub in_doubt_after: Duration,
+    /// How often pending submissions are looked at.
+    pub settle_interval: Duration,
+    /// Check each retrieved document's SHA-1 while it streams out; a mismatch breaks the
+    /// answer rather than deliver corrupt bytes.
+    pub verify_on_read: bool,
+}
+
+/// The repository service; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn DocumentStore>,
+    registry: Arc<dyn RegistryClient>,
+    settings: ServiceSettings,
+    /// SubmissionSet uniqueIds whose registration is in flight in this process.
+    in_flight: Mutex<HashSet<String>>,
+}
+
+impl Repository {
+    pub fn new(
+        store: Arc<dyn DocumentStore>,
+        registry: Arc<dyn RegistryClient>,
+        settings: ServiceSettings,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                settings,
+                in_flight: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn DocumentStore> {
+        &self.inner.store
+    }
+
+    pub fn settings(&self) -> &ServiceSettings {
+        &self.inner.settings
+    }
+
+    /// Claims a submission set uniqueId for this process; `None` if it is already in flight.
+    fn claim(&self, submission_set: &str) -> Option<Claim> {
+        let mut in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        in_flight.insert(submission_set.to_owned()).then(|| Claim {
+            repository: self.clone(),
+            submission_set: submission_set.to_owned(),
+        })
+    }
+}
+
+/// A submission set uniqueId in flight; released on drop.
+#[derive(Debug)]
+struct Claim {
+    repository: Repository,
+    submission_set: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.repository
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.submission_set);
+    }
+}

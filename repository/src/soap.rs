@@ -1,0 +1,344 @@
+//! SOAP 1.2 adapter of the repository: ITI-41, ITI-43 and ITI-86 at the configured paths,
+//! dispatched on wsa:Action. The request body streams from the network into the decoder on a
+//! blocking thread, and documents from the decoder into the store; retrieved documents stream
+//! from the store into the MTOM answer. Message problems are SOAP faults; metadata problems
+//! are Failure responses with the repository's error codes.
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use xds::XdsErrorCode;
+use xds::error::{RegistryError, RegistryResponse};
+use xds::model::{RetrieveResponse, RetrievedDocument};
+use xds::net::http::{self, BodyReader, ResponseBody, channel_body};
+use xds::net::soap::{
+    HttpAnswer, body_mismatch, content_type_action, envelope_answer, fault, random_bytes,
+    random_uuid_urn, served_transaction,
+};
+use xds::transaction::Transaction;
+use xds::transform::{self, Options, Violation};
+use xds::wire::{
+    self, Body, DecodeError, ErrorClass, FaultCode, Header, Limits, MultipartWriter, OutContent,
+    OutgoingPart,
+};
+
+use crate::service::Repository;
+use crate::service::upload::BlobSink;
+
+const SERVED: [Transaction; 3] = [Transaction::Iti41, Transaction::Iti43, Transaction::Iti86];
+const ROOT_CONTENT_ID: &str = "root.message@xds-repository";
+
+/// What the listener serves.
+#[derive(Debug, Clone)]
+pub struct Routes {
+    pub soap: SoapEndpoint,
+    pub soap_paths: Arc<Vec<String>>,
+}
+
+/// The SOAP endpoint of the repository.
+#[derive(Debug, Clone)]
+pub struct SoapEndpoint {
+    repository: Repository,
+    limits: Arc<Limits>,
+}
+
+/// Answers one request.
+pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<ResponseBody> {
+    let path = request.uri().path();
+    if !routes.soap_paths.iter().any(|soap_path| soap_path == path) {
+        return http::plain(StatusCode::NOT_FOUND, "no endpoint at this path\n");
+    }
+    if request.method() != Method::POST {
+        return http::method_not_allowed();
+    }
+    let content_type = http::content_type(&request);
+    let body = BodyReader::new(request.into_body());
+    routes.soap.handle(content_type, body).await
+}
+
+fn violations_response(violations: &[Violation]) -> RegistryResponse {
+    RegistryResponse::from_errors(
+        violations
+            .iter()
+            .map(Violation::to_registry_error)
+            .collect(),
+    )
+}
+
+/// The answer of `transaction` carrying only a status and errors.
+fn status_answer(
+    transaction: Transaction,
+    relates_to: Option<String>,
+    response: &RegistryResponse,
+    mtom: bool,
+) -> HttpAnswer {
+    let registry_response = transform::registry_response_to_wire(response);
+    let body = if transaction == Transaction::Iti43 {
+        Body::RetrieveResponse(wire::RetrieveDocumentSetResponse {
+            response: registry_response,
+            documents: Vec::new(),
+        })
+    } else {
+        Body::RegistryResponse(registry_response)
+    };
+    envelope_answer(
+        transaction.response_action(),
+        relates_to,
+        &body,
+        mtom,
+        ROOT_CONTENT_ID,
+    )
+}
+
+/// A MIME type safe to put in a part header (the stored one is metadata from a client).
+fn header_safe(mime_type: &str) -> &str {
+    if !mime_type.is_empty()
+        && mime_type
+            .bytes()
+            .all(|byte| byte.is_ascii_graphic() || byte == b' ')
+    {
+        mime_type
+    } else {
+        "application/octet-stream"
+    }
+}
+
+impl SoapEndpoint {
+    pub fn new(repository: Repository, limits: Limits) -> Self {
+        Self {
+            repository,
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// Handles one POSTed SOAP message whose body is still arriving.
+    pub async fn handle(&self, content_type: String, body: BodyReader) -> Response<ResponseBody> {
+        let store = Arc::clone(self.repository.store());
+        let limits = Arc::clone(&self.limits);
+        let decoding_type = content_type.clone();
+        let decoded = tokio::task::spawn_blocking(move || {
+            let mut sink = BlobSink::new(store);
+            let result = wire::decode_message(&decoding_type, body, &limits, &mut sink);
+            (result, sink.into_uploads())
+        })
+        .await;
+        let (result, uploads) = match decoded {
+            Ok(pair) => pair,
+            Err(error) => {
+                tracing::error!("failed to decode a request: {error}");
+                return fault(FaultCode::Receiver, None, "internal error", None).into_response();
+            }
+        };
+        let message = match result {
+            Ok(message) => message,
+            Err(error) => return decode_failure(&content_type, &error).into_response(),
+        };
+        let header = message.envelope.header;
+        let relates_to = header.message_id.clone();
+        let transaction = match served_transaction(&header, &SERVED, "repository") {
+            Ok(transaction) => transaction,
+            Err(answer) => return answer.into_response(),
+        };
+        let mtom = message.mtom;
+        match (transaction, message.envelope.body) {
+            (Transaction::Iti41, Body::ProvideAndRegister(request)) => {
+                let mut response =
+                    match transform::provide_and_register_from_wire(request, Options::REPOSITORY) {
+                        Ok(request) => {
+                            if message.unreferenced.is_empty() {
+                                self.repository
+                                    .provide_and_register(request, header.security, uploads)
+                                    .await
+                            } else {
+                                RegistryResponse::success()
+                            }
+                        }
+                        Err(violations) => violations_response(&violations),
+                    };
+                for part in &message.unreferenced {
+                    response = RegistryResponse::from_errors(
+                        response
+                            .errors
+                            .into_iter()
+                            .chain(std::iter::once(RegistryError::error(
+                                XdsErrorCode::MissingDocumentMetadata,
+                                format!(
+                                    "MIME part <{}> is not referred to by any xds:Document",
+                                    part.content_id.as_deref().unwrap_or("")
+                                ),
+                            )))
+                            .collect(),
+                    );
+                }
+                status_answer(transaction, relates_to, &response, mtom).into_response()
+            }
+            (Transaction::Iti43, Body::Retrieve(request)) => {
+                drop(uploads);
+                match transform::document_requests_from_wire(&request.requests, Options::REPOSITORY)
+                {
+                    Ok(requests) => self.retrieve(requests, relates_to).await,
+                    Err(violations) => status_answer(
+                        transaction,
+                        relates_to,
+                        &violations_response(&violations),
+                        true,
+                    )
+                    .into_response(),
+                }
+            }
+            (Transaction::Iti86, Body::RemoveDocuments(request)) => {
+                drop(uploads);
+                let response = match transform::document_requests_from_wire(
+                    &request.requests,
+                    Options::REPOSITORY,
+                ) {
+                    Ok(requests) => {
+                        let repository = self.repository.clone();
+                        match tokio::task::spawn_blocking(move || {
+                            repository.remove_documents(&requests)
+                        })
+                        .await
+                        {
+                            Ok(response) => response,
+                            Err(error) => {
+                                RegistryResponse::from_errors(vec![RegistryError::error(
+                                    XdsErrorCode::RemoveDocumentsError,
+                                    error.to_string(),
+                                )])
+                            }
+                        }
+                    }
+                    Err(violations) => violations_response(&violations),
+                };
+                status_answer(transaction, relates_to, &response, mtom).into_response()
+            }
+            (transaction, body) => body_mismatch(transaction, &body, relates_to).into_response(),
+        }
+    }
+
+    /// ITI-43: an MTOM answer whose documents stream from the store, with its exact
+    /// Content-Length.
+    async fn retrieve(
+        &self,
+        requests: Vec<xds::model::DocumentRequest>,
+        relates_to: Option<String>,
+    ) -> Response<ResponseBody> {
+        let repository = self.repository.clone();
+        let plan =
+            match tokio::task::spawn_blocking(move || repository.plan_retrieve(requests)).await {
+                Ok(plan) => plan,
+                Err(error) => {
+                    tracing::error!("failed to look documents up: {error}");
+                    return fault(FaultCode::Receiver, None, "internal error", relates_to)
+                        .into_response();
+                }
+            };
+        let content_ids: Vec<String> = (1..=plan.documents.len())
+            .map(|index| format!("document{index}@xds-repository"))
+            .collect();
+        let model = RetrieveResponse {
+            response: plan.response.clone(),
+            documents: plan
+                .documents
+                .iter()
+                .enumerate()
+                .map(|(index, found)| RetrievedDocument {
+                    home_community_id: found.request.home_community_id.clone(),
+                    repository_unique_id: found.request.repository_unique_id.clone(),
+                    document_unique_id: found.request.document_unique_id.clone(),
+                    new_repository_unique_id: None,
+                    new_document_unique_id: None,
+                    mime_type: found.record.mime_type.clone(),
+                    content: index,
+                })
+                .collect(),
+        };
+        let body =
+            Body::RetrieveResponse(transform::retrieve_response_to_wire(&model, |document| {
+                OutContent::Xop {
+                    cid: content_ids[document.content].clone(),
+                }
+            }));
+        let action = Transaction::Iti43.response_action();
+        let header = Header {
+            action: Some(action.to_owned()),
+            message_id: Some(random_uuid_urn()),
+            relates_to,
+            ..Header::default()
+        };
+        let envelope = wire::write_envelope(&header, &body);
+        let writer = MultipartWriter::new(MultipartWriter::boundary_from_random(random_bytes()));
+        let mut length = (writer.root_part_header(ROOT_CONTENT_ID).len()
+            + envelope.len()
+            + writer.closing().len()) as u64;
+        for (found, content_id) in plan.documents.iter().zip(&content_ids) {
+            length += writer
+                .part_header(content_id, header_safe(&found.record.mime_type))
+                .len() as u64
+                + found.record.size;
+        }
+        let content_type = writer.content_type(ROOT_CONTENT_ID, Some(action));
+        let (mut out, body) = channel_body();
+        let repository = self.repository.clone();
+        tokio::task::spawn_blocking(move || {
+            let parts = plan
+                .documents
+                .iter()
+                .zip(content_ids)
+                .map(|(found, content_id)| OutgoingPart {
+                    content_id,
+                    content_type: header_safe(&found.record.mime_type).to_owned(),
+                    body: repository.document_reader(&found.record),
+                });
+            match writer.write_package(&mut out, ROOT_CONTENT_ID, envelope.as_bytes(), parts) {
+                Ok(_) => {
+                    if let Err(error) = out.finish() {
+                        tracing::debug!("retrieve answer not delivered: {error}");
+                    }
+                }
+                // The writer is dropped unfinished: the client sees a broken answer.
+                Err(error) => tracing::debug!("retrieve answer abandoned: {error}"),
+            }
+        });
+        let mut response = http::response(StatusCode::OK, &content_type, body.boxed());
+        if let Ok(value) = length.to_string().parse() {
+            response
+                .headers_mut()
+                .insert(hyper::header::CONTENT_LENGTH, value);
+        }
+        response
+    }
+}
+
+/// Answers a message that could not be decoded (nothing it carried is kept: the uploads
+/// guard removes any stored part).
+fn decode_failure(content_type: &str, error: &DecodeError) -> HttpAnswer {
+    match error.class() {
+        ErrorClass::VersionMismatch => {
+            fault(FaultCode::VersionMismatch, None, error.to_string(), None)
+        }
+        class @ (ErrorClass::Metadata | ErrorClass::MissingDocument) => {
+            let code = if class == ErrorClass::MissingDocument {
+                XdsErrorCode::MissingDocument
+            } else {
+                XdsErrorCode::RepositoryMetadataError
+            };
+            let transaction = content_type_action(content_type)
+                .and_then(|action| Transaction::from_action(&action))
+                .filter(|transaction| SERVED.contains(transaction))
+                .unwrap_or(Transaction::Iti41);
+            let response =
+                RegistryResponse::from_errors(vec![RegistryError::error(code, error.to_string())]);
+            status_answer(transaction, None, &response, false)
+        }
+        ErrorClass::TooLarge | ErrorClass::SenderFault => {
+            fault(FaultCode::Sender, None, error.to_string(), None)
+        }
+        ErrorClass::Internal => {
+            tracing::warn!("a request failed while it was read: {error}");
+            fault(FaultCode::Receiver, None, error.to_string(), None)
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Test support of the repository: both real binaries on loopback (the registry binary is
+//! found in the same target directory, built on demand), and ITI-41/43/86 over SOAP.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use sha1::{Digest, Sha1};
+use xds::error::RegistryResponse;
+use xds::model::*;
+use xds::transaction::Transaction;
+use xds::transform;
+use xds::wire::{self, Body, MemorySink, MultipartWriter, OutContent, OutgoingPart};
+pub use xds_conformance::support::*;
+use xds_repository::store::rocks::{Inventory, RocksDocumentStore, RocksSettings};
+
+pub const REPOSITORY_BINARY: &str = env!("CARGO_BIN_EXE_xds-repository");
+pub const REPOSITORY_PATH: &str = "/xds/repository";
+pub const REGISTRY_PATH: &str = "/xds/registry";
+pub const REPOSITORY_ID: &str = "1.3.6.1.4.1.21367.13.80.7";
+
+/// The registry binary beside ours (`cargo build -p xds-registry` when it is missing, e.g.
+/// when only this crate's tests were built).
+pub fn registry_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let path = Path::new(REPOSITORY_BINARY).with_file_name("xds-registry");
+        if !path.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "xds-registry", "--bin", "xds-registry"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "building xds-registry failed");
+        }
+        path
+    })
+}
+
+/// A free loopback port (for daemons that must come back on the same address).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("free port")
+}
+
+/// Registers patients with the registry's offline command.
+pub fn patient_add(data_dir: &Path, ids: &[&str]) {
+    let output = Command::new(registry_binary())
+        .args(["patient", "add"])
+        .args(ids)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("XDS_LOG", "warn")
+        .output()
+        .expect("run patient add");
+    assert!(
+        output.status.success(),
+        "patient add failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Both daemons with fresh data directories.
+#[derive(Debug)]
+pub struct Pair {
+    pub registry_dir: TempDir,
+    pub repository_dir: TempDir,
+    pub registry: Daemon,
+    pub repository: Daemon,
+}
+
+/// The registry on `port` (0: any).
+pub fn start_registry(dir: &Path, port: u16) -> Daemon {
+    Daemon::start_on(registry_binary(), &format!("127.0.0.1:{port}"), dir, &[])
+}
+
+/// The repository registering with the registry at `registry`.
+pub fn start_repository(dir: &Path, registry: SocketAddr, port: u16, extra: &[&str]) -> Daemon {
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{registry}{REGISTRY_PATH}");
+    let mut args = vec!["--registry-url", &url, "--repository-id", REPOSITORY_ID];
+    args.extend_from_slice(extra);
+    Daemon::start_on(Path::new(REPOSITORY_BINARY), &listen, dir, &args)
+}
+
+impl Pair {
+    pub fn start(name: &str, patients: &[&Cx], repository_extra: &[&str]) -> Self {
+        let registry_dir = TempDir::new(&format!("{name}-registry"));
+        let repository_dir = TempDir::new(&format!("{name}-repository"));
+        if !patients.is_empty() {
+            let ids: Vec<String> = patients.iter().map(ToString::to_string).collect();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            patient_add(registry_dir.path(), &ids);
+        }
+        let registry = start_registry(registry_dir.path(), 0);
+        let repository =
+            start_repository(repository_dir.path(), registry.address, 0, repository_extra);
+        Self {
+            registry_dir,
+            repository_dir,
+            registry,
+            repository,
+        }
+    }
+}
+
+/// What the repository's store holds (the repository must be stopped).
+pub fn inventory(repository_dir: &Path) -> Inventory {
+    let store =
+        RocksDocumentStore::open(&repository_dir.join("documents"), RocksSettings::default())
+            .expect("open the repository's store");
+    store.inventory().expect("inventory")
+}
+
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    Sha1::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A submission of documents with the given contents; hash and size left for the repository.
+pub fn provide_metadata(set_unique_id: &str, patient: &Cx, unique_ids: &[&str]) -> Metadata {
+    let mut metadata = documents(set_unique_id, patient, unique_ids);
+    for entry in &mut metadata.document_entries {
+        entry.hash = None;
+        entry.size = None;
+        entry.repository_unique_id = None;
+    }
+    metadata
+}
+
+/// An ITI-41 request body with its Content-Type: MTOM (documents as parts) or inline base64.
+pub fn provide_request(metadata: &Metadata, contents: &[&[u8]], mtom: bool) -> (String, Vec<u8>) {
+    let request = ProvideAndRegister {
+        metadata: metadata.clone(),
+        documents: metadata
+            .document_entries
+            .iter()
+            .zip(contents)
+            .map(|(entry, content)| Document {
+                id: entry.entry_uuid.clone(),
+                content: content.to_vec(),
+            })
+            .collect(),
+    };
+    let mut index = 0;
+    let body = Body::ProvideAndRegister(transform::provide_and_register_to_wire(
+        &request,
+        |document| {
+            index += 1;
+            if mtom {
+                OutContent::Xop {
+                    cid: format!("doc{index}@test"),
+                }
+            } else {
+                OutContent::Inline(document.content.clone())
+            }
+        },
+    ));
+    let envelope = envelope(Transaction::Iti41, &body);
+    if !mtom {
+        return (
+            format!("{SOAP}; action=\"{}\"", Transaction::Iti41.action()),
+            envelope.into_bytes(),
+        );
+    }
+    let writer = MultipartWriter::new("MIMEBoundary_test_0123456789");
+    let mut out = Vec::new();
+    writer
+        .write_package(
+            &mut out,
+            "root@test",
+            envelope.as_bytes(),
+            contents
+                .iter()
+                .enumerate()
+                .map(|(index, content)| OutgoingPart {
+                    content_id: format!("doc{}@test", index + 1),
+                    content_type: "application/octet-stream".to_owned(),
+                    body: *content,
+                }),
+        )
+        .expect("write package");
+    (
+        writer.content_type("root@test", Some(Transaction::Iti41.action())),
+        out,
+    )
+}
+
+fn registry_response_of(answer: &Answer) -> RegistryResponse {
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    match answer_body(answer) {
+        Body::RegistryResponse(response) => {
+            transform::registry_response_from_wire(&response).expect("valid RegistryResponse")
+        }
+        other => panic!(
+            "unexpected answer {}: {}",
+            other.element_name(),
+            answer.text()
+        ),
+    }
+}
+
+/// ITI-41.
+pub fn provide(
+    repository: SocketAddr,
+    metadata: &Metadata,
+    contents: &[&[u8]],
+    mtom: bool,
+) -> RegistryResponse {
+    let (content_type, body) = provide_request(metadata, contents, mtom);
+    registry_response_of(&post(repository, REPOSITORY_PATH, &content_type, &body))
+}
+
+/// One retrieved document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrieved {
+    pub unique_id: String,
+    pub mime_type: String,
+    pub content: Vec<u8>,
+}
+
+fn document_requests(requests: &[(&str, &str)]) -> Vec<DocumentRequest> {
+    requests
+        .iter()
+        .map(|(repository, document)| DocumentRequest {
+            home_community_id: None,
+            repository_unique_id: (*repository).to_owned(),
+            document_unique_id: (*document).to_owned(),
+        })
+        .collect()
+}
+
+/// ITI-43 for (repositoryUniqueId, documentUniqueId) pairs.
+pub fn retrieve(
+    repository: SocketAddr,
+    requests: &[(&str, &str)],
+) -> (RegistryResponse, Vec<Retrieved>) {
+    let body = Body::Retrieve(wire::RetrieveDocumentSetRequest {
+        requests: transform::document_requests_to_wire(&document_requests(requests)),
+    });
+    let answer = post(
+        repository,
+        REPOSITORY_PATH,
+        SOAP,
+        envelope(Transaction::Iti43, &body).as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let mut sink = MemorySink::default();
+    let decoded = wire::decode_message(
+        &answer.content_type,
+        &answer.body[..],
+        &wire::Limits::default(),
+        &mut sink,
+    )
+    .unwrap_or_else(|error| panic!("undecodable retrieve answer ({error})"));
+    assert!(decoded.mtom, "ITI-43 answers are MTOM");
+    match decoded.envelope.body {
+        Body::RetrieveResponse(response) => {
+            let response =
+                transform::retrieve_response_from_wire(response).expect("valid retrieve answer");
+            let documents = response
+                .documents
+                .into_iter()
+                .map(|document| Retrieved {
+                    unique_id: document.document_unique_id,
+                    mime_type: document.mime_type,
+                    content: document.content.handle,
+                })
+                .collect();
+            (response.response, documents)
+        }
+        other => panic!("unexpected answer {}", other.element_name()),
+    }
+}
+
+/// ITI-86.
+pub fn remove(repository: SocketAddr, requests: &[(&str, &str)]) -> RegistryResponse {
+    let body = Body::RemoveDocuments(wire::RemoveDocumentsRequest {
+        requests: transform::document_requests_to_wire(&document_requests(requests)),
+    });
+    registry_response_of(&post(
+        repository,
+        REPOSITORY_PATH,
+        SOAP,
+        envelope(Transaction::Iti86, &body).as_bytes(),
+    ))
+}
+
+/// GetDocuments by uniqueId at the registry (every status).
+pub fn registered(registry: SocketAddr, unique_ids: &[&str]) -> Vec<DocumentEntry> {
+    let response = query(
+        registry,
+        REGISTRY_PATH,
+        &leaf(StoredQuery::GetDocuments {
+            selector: ObjectSelector::UniqueIds(
+                unique_ids.iter().map(|id| (*id).to_owned()).collect(),
+            ),
+        }),
+    );
+    response.metadata.document_entries
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn content(seed: u64, length: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}

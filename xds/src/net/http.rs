@@ -1,0 +1,302 @@
+//! The HTTP/1.1 listener and streamed bodies.
+//!
+//! [`serve`] runs one task per connection and drains connections at shutdown within a grace
+//! period. Request bodies can be read as a blocking [`Read`] ([`BodyReader`], for decoders that
+//! run on a blocking thread) and response bodies written as a blocking [`Write`]
+//! ([`channel_body`]); both pass through a small bounded channel, so memory stays flat whatever
+//! the size of the message.
+
+use std::convert::Infallible;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// The body type of every answer: whole (`full`) or streamed (`channel_body`).
+pub type ResponseBody = BoxBody<Bytes, io::Error>;
+
+/// A body that is already complete.
+pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// A response with a status, a Content-Type and a body.
+pub fn response(
+    status: StatusCode,
+    content_type: &str,
+    body: ResponseBody,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    if let Ok(value) = content_type.parse() {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// A short plain-text answer (wrong path, wrong method).
+pub fn plain(status: StatusCode, text: &str) -> Response<ResponseBody> {
+    response(status, "text/plain; charset=utf-8", full(text.to_owned()))
+}
+
+/// The answer to anything but POST on a SOAP endpoint.
+pub fn method_not_allowed() -> Response<ResponseBody> {
+    let mut answer = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP endpoints take POST\n");
+    if let Ok(value) = "POST".parse() {
+        answer.headers_mut().insert(hyper::header::ALLOW, value);
+    }
+    answer
+}
+
+/// The request's Content-Type, or "" when absent or not text.
+pub fn content_type(request: &Request<Incoming>) -> String {
+    request
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Binds a listener (port 0 picks a free port).
+pub async fn bind(address: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(address).await
+}
+
+/// Serves `handler` until `shutdown` resolves, then drains connections for at most `grace`.
+pub async fn serve<H, F>(
+    listener: TcpListener,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait a little, keep serving.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let handler = Arc::clone(&handler);
+                let service = hyper::service::service_fn(move |request| {
+                    let answer = handler(request);
+                    async move { Ok::<_, Infallible>(answer.await) }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+    }
+}
+
+/// Bytes in flight between the network and a blocking reader or writer, per message.
+const CHANNEL_FRAMES: usize = 8;
+/// Size of the frames a [`ChannelWriter`] sends.
+const WRITE_FRAME: usize = 64 * 1024;
+
+/// Reads an incoming body from a blocking thread. A task pumps the body's frames through a
+/// bounded channel; a transport error (a client that hangs up, a body shorter than its
+/// Content-Length) surfaces as an `io::Error` from `read`. Dropping the reader stops the pump.
+#[derive(Debug)]
+pub struct BodyReader {
+    receiver: mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl BodyReader {
+    /// Starts pumping `body`; must be called inside a tokio runtime. `read` must then be called
+    /// from a blocking context (`spawn_blocking`), never on an async worker.
+    pub fn new(body: Incoming) -> Self {
+        let (sender, receiver) = mpsc::channel(CHANNEL_FRAMES);
+        tokio::spawn(async move {
+            let mut body = body;
+            loop {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        let Ok(data) = frame.into_data() else {
+                            continue;
+                        };
+                        if !data.is_empty() && sender.send(Ok(data)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Err(error)) => {
+                        let error = io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("the request body ended early: {error}"),
+                        );
+                        let _ = sender.send(Err(error)).await;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        });
+        Self {
+            receiver,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(data)) => self.current = data,
+                Some(Err(error)) => return Err(error),
+                None => return Ok(0),
+            }
+        }
+        let count = out.len().min(self.current.len());
+        out[..count].copy_from_slice(&self.current.split_to(count));
+        Ok(count)
+    }
+}
+
+/// A response body fed by a [`ChannelWriter`].
+#[derive(Debug)]
+pub struct ChannelBody {
+    receiver: mpsc::Receiver<io::Result<Bytes>>,
+    finished: Arc<AtomicBool>,
+}
+
+impl Body for ChannelBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        match self.receiver.poll_recv(context) {
+            Poll::Ready(Some(result)) => Poll::Ready(Some(result.map(Frame::data))),
+            // The writer went away: a clean end only if it said so.
+            Poll::Ready(None) if self.finished.load(Ordering::Acquire) => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(Some(Err(io::Error::other(
+                "the response was abandoned part-way",
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Writes a response body from a blocking thread, in frames of 64 KiB through a bounded
+/// channel. Call [`ChannelWriter::finish`] at the end: a writer dropped without it aborts the
+/// body, so the client sees a broken message rather than a short one that looks complete.
+#[derive(Debug)]
+pub struct ChannelWriter {
+    sender: Option<mpsc::Sender<io::Result<Bytes>>>,
+    buffer: Vec<u8>,
+    finished: Arc<AtomicBool>,
+}
+
+/// A streamed response body and the writer that feeds it.
+pub fn channel_body() -> (ChannelWriter, ChannelBody) {
+    let (sender, receiver) = mpsc::channel(CHANNEL_FRAMES);
+    let finished = Arc::new(AtomicBool::new(false));
+    (
+        ChannelWriter {
+            sender: Some(sender),
+            buffer: Vec::with_capacity(WRITE_FRAME),
+            finished: Arc::clone(&finished),
+        },
+        ChannelBody { receiver, finished },
+    )
+}
+
+impl ChannelWriter {
+    fn send(&mut self, frame: Bytes) -> io::Result<()> {
+        let Some(sender) = &self.sender else {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "body finished"));
+        };
+        sender.blocking_send(Ok(frame)).map_err(|_| {
+            io::Error::new(io::ErrorKind::BrokenPipe, "the client is no longer reading")
+        })
+    }
+
+    /// Sends what is buffered and ends the body cleanly.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.flush()?;
+        self.finished.store(true, Ordering::Release);
+        self.sender = None;
+        Ok(())
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buffer.is_empty() && data.len() >= WRITE_FRAME {
+            self.send(Bytes::copy_from_slice(data))?;
+            return Ok(data.len());
+        }
+        let room = WRITE_FRAME - self.buffer.len();
+        let count = room.min(data.len());
+        self.buffer.extend_from_slice(&data[..count]);
+        if self.buffer.len() == WRITE_FRAME {
+            self.flush()?;
+        }
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let frame = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(WRITE_FRAME),
+        ));
+        self.send(frame)
+    }
+}

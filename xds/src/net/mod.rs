@@ -1,0 +1,14 @@
+//! Feature `net`: the HTTP glue both daemons share, so that each daemon's adapter is only its
+//! own dispatch. Nothing here knows a transaction's business rules.
+//!
+//! - [`http`]: the HTTP/1.1 listener loop with graceful shutdown, and bodies that stream in
+//!   (a blocking [`std::io::Read`] over an incoming body) and out (a [`std::io::Write`] feeding
+//!   a response body), so documents never have to be held whole in memory.
+//! - [`soap`]: SOAP 1.2 answers (faults, envelopes, MTOM packages) ready to send.
+//! - [`client`]: a pooled SOAP-over-HTTP client (the repository registering with a registry).
+//! - [`signal`]: the shutdown signal (SIGINT, SIGTERM).
+
+pub mod client;
+pub mod http;
+pub mod signal;
+pub mod soap;
