@@ -4,8 +4,11 @@
 //! rewriting (§5), the per-section step log with `UseId`, `UseReport` and `Report` (§6),
 //! `ExpectedContents` and XPath `Assertions` (§8).
 //!
-//! This is the core of the conformance harness: it speaks plain SOAP 1.2 (ITI-42, ITI-18). A step
-//! of another transaction is reported as not run, with the reason, never as passed.
+//! It speaks SOAP 1.2 to the registry (ITI-42, ITI-18) and, when the site has one, to the
+//! repository: ITI-41 as MTOM/XOP, ITI-43 (MTOM answers, with the retrieved documents' size,
+//! SHA-1 and mimeType enforced against the reference query and against what was sent, where
+//! the toolkit only logs them, §8.3) and ITI-86. A step of another transaction is reported as
+//! not run, with the reason, never as passed.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,8 +16,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
+use sha1::{Digest, Sha1};
 use xds::model::vocabulary as vocab;
-use xds::wire::names::{NS_LCM, NS_QUERY, NS_RIM, NS_RS, NS_SOAP};
+use xds::wire::names::{NS_LCM, NS_QUERY, NS_RIM, NS_RMD, NS_RS, NS_SOAP, NS_XDS, NS_XOP};
+use xds::wire::{ContentType, MultipartReader, MultipartWriter, OutgoingPart};
 
 use crate::xmltree::{self, Element, Node};
 use crate::xpath::XPath;
@@ -25,6 +31,10 @@ pub struct Site {
     /// The registry's HTTP address and SOAP path (ITI-42 and ITI-18).
     pub registry: SocketAddr,
     pub registry_path: String,
+    /// The repository's HTTP address and SOAP path (ITI-41, ITI-43, ITI-86); without one,
+    /// those steps are not run.
+    pub repository: Option<SocketAddr>,
+    pub repository_path: String,
     /// sourceId the runner writes into every SubmissionSet (FORMAT.md §5.1 step 7).
     pub source_id: String,
 }
@@ -83,6 +93,27 @@ const TRANSACTIONS: [&str; 10] = [
     "NullTransaction",
 ];
 
+/// Counts passed steps against a list of expected exceptions (`test/section/step`, reason):
+/// returns the passed count and one line per problem: a step that failed or was not run
+/// without being listed, or a listed step that passes (the list must stay true).
+pub fn tally(outcomes: &[StepOutcome], exceptions: &[(&str, &str)]) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut problems = Vec::new();
+    for outcome in outcomes {
+        let key = format!("{}/{}/{}", outcome.test, outcome.section, outcome.step);
+        let excepted = exceptions.iter().any(|(step, _)| *step == key);
+        match (&outcome.verdict, excepted) {
+            (Verdict::Passed, false) => passed += 1,
+            (Verdict::Passed, true) => {
+                problems.push(format!("{key}: listed as an exception but passes"))
+            }
+            (_, true) => {}
+            (_, false) => problems.push(outcome.to_string()),
+        }
+    }
+    (passed, problems)
+}
+
 const FEED_TESTS: [&str; 3] = ["15817", "15817b", "15818"];
 
 /// A run: the testkit's `tests` folder, the site, and the logs of every section run so far.
@@ -98,6 +129,8 @@ pub struct Runner {
     counter: u64,
     /// The session patient id of the test being run.
     session_patient: String,
+    /// What each ITI-41 sent, by DocumentEntry uniqueId: (size, SHA-1 hex).
+    sent: HashMap<String, (u64, String)>,
 }
 
 /// Everything one step needs that comes from its test plan.
@@ -124,6 +157,7 @@ impl Runner {
             logs: HashMap::new(),
             run,
             counter: 0,
+            sent: HashMap::new(),
         };
         for test in FEED_TESTS {
             let id = runner.feed_patient(test).to_owned();
@@ -276,10 +310,14 @@ impl Runner {
     fn run_step(&mut self, plan: &StepPlan<'_>, step_log: &mut Element) -> Verdict {
         let transaction = plan.transaction;
         let kind = transaction.local.as_str();
-        if !matches!(
-            kind,
-            "RegisterTransaction" | "StoredQueryTransaction" | "NullTransaction"
-        ) {
+        let served = match kind {
+            "RegisterTransaction" | "StoredQueryTransaction" | "NullTransaction" => true,
+            "ProvideAndRegisterTransaction" | "RetrieveTransaction" | "RdTransaction" => {
+                self.site.repository.is_some()
+            }
+            _ => false,
+        };
+        if !served {
             return Verdict::NotRun(format!("{kind} is not served by this site"));
         }
         let child = |name: &str| plan.step.elements().find(|child| child.local == name);
@@ -350,7 +388,11 @@ impl Runner {
                     true,
                 );
                 text = fill_times(&text);
-                let body = if kind == "RegisterTransaction" {
+                let submission = matches!(
+                    kind,
+                    "RegisterTransaction" | "ProvideAndRegisterTransaction"
+                );
+                let body = if submission {
                     match self.prepare_submission(
                         &text,
                         transaction,
@@ -362,15 +404,37 @@ impl Runner {
                         Err(problem) => return Verdict::Failed(vec![problem]),
                     }
                 } else {
-                    match xmltree::parse(&substitute(&text, &ids, true)) {
+                    // RetrieveTransaction never applies its UseId elements (§5.1).
+                    let text = if kind == "RetrieveTransaction" {
+                        text
+                    } else {
+                        substitute(&text, &ids, true)
+                    };
+                    match xmltree::parse(&text) {
                         Ok(body) => body,
                         Err(error) => return Verdict::Failed(vec![format!("{file}: {error}")]),
                     }
                 };
-                let action = if kind == "RegisterTransaction" {
-                    "urn:ihe:iti:2007:RegisterDocumentSet-b"
+                let (body, attachments) = if kind == "ProvideAndRegisterTransaction" {
+                    match self.provide_and_register_body(plan, body, &transaction_log) {
+                        Ok(pair) => pair,
+                        Err(problem) => return Verdict::Failed(vec![problem]),
+                    }
                 } else {
-                    "urn:ihe:iti:2007:RegistryStoredQuery"
+                    (body, Vec::new())
+                };
+                let (action, to_repository, mtom) = match kind {
+                    "RegisterTransaction" => {
+                        ("urn:ihe:iti:2007:RegisterDocumentSet-b", false, false)
+                    }
+                    "ProvideAndRegisterTransaction" => (
+                        "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
+                        true,
+                        true,
+                    ),
+                    "RetrieveTransaction" => ("urn:ihe:iti:2007:RetrieveDocumentSet", true, true),
+                    "RdTransaction" => ("urn:ihe:iti:2017:RemoveDocuments", true, false),
+                    _ => ("urn:ihe:iti:2007:RegistryStoredQuery", false, false),
                 };
                 // WaitBefore (12323): time-dependent steps need the clock to move on.
                 if let Some(wait) = transaction
@@ -384,8 +448,25 @@ impl Runner {
                 let mut input = element("InputMetadata", &[]);
                 input.children.push(Node::Element(body));
                 transaction_log.children.push(Node::Element(input));
-                match post_soap(&self.site, action, &sent) {
-                    Ok(response) => Some(response),
+                let (address, path) = match (to_repository, self.site.repository) {
+                    (true, Some(repository)) => (repository, self.site.repository_path.as_str()),
+                    _ => (self.site.registry, self.site.registry_path.as_str()),
+                };
+                let request = SoapRequest {
+                    address,
+                    path,
+                    action,
+                    body: &sent,
+                    attachments: &attachments,
+                    mtom,
+                };
+                match post_soap(&request) {
+                    Ok(answer) => {
+                        if kind == "RetrieveTransaction" {
+                            problems.extend(self.check_retrieved(plan, &answer));
+                        }
+                        Some(answer.body)
+                    }
                     Err(problem) => return Verdict::Failed(vec![problem]),
                 }
             }
@@ -480,6 +561,16 @@ impl Runner {
             text.to_owned()
         };
         let mut root = xmltree::parse(&text).map_err(|error| error.to_string())?;
+        // Some ITI-41 files hold the whole ProvideAndRegisterDocumentSetRequest; the documents
+        // come from the step's <Document> elements, so only the submission is kept.
+        if root.local == "ProvideAndRegisterDocumentSetRequest" {
+            let submit = root
+                .elements()
+                .find(|child| child.local == "SubmitObjectsRequest")
+                .cloned()
+                .ok_or("ProvideAndRegisterDocumentSetRequest without SubmitObjectsRequest")?;
+            root = submit;
+        }
         let has = |name: &str| transaction.elements().any(|child| child.local == name);
         // ObjectRefs are dropped (3.0 input too).
         if let Some(list) = child_mut(&mut root, "RegistryObjectList") {
@@ -574,6 +665,242 @@ impl Runner {
         }
         replace_everywhere(&mut root, ids);
         Ok(root)
+    }
+
+    /// Wraps a prepared SubmitObjectsRequest into a ProvideAndRegisterDocumentSetRequest with
+    /// one `xop:Include` per `<Document>` of the step, and remembers what is sent (by
+    /// DocumentEntry uniqueId) for the retrieve checks.
+    fn provide_and_register_body(
+        &mut self,
+        plan: &StepPlan<'_>,
+        submit: Element,
+        log: &Element,
+    ) -> Result<(Element, Vec<Attachment>), String> {
+        let renamed: HashMap<&str, &str> = log
+            .elements()
+            .filter(|child| child.local == "AssignedUuids")
+            .flat_map(Element::elements)
+            .filter_map(|assign| Some((assign.attribute("symbol")?, assign.attribute("id")?)))
+            .collect();
+        let mut request = Element {
+            namespace: Some(NS_XDS.to_owned()),
+            local: "ProvideAndRegisterDocumentSetRequest".to_owned(),
+            attributes: Vec::new(),
+            children: Vec::new(),
+        };
+        let mut attachments = Vec::new();
+        for (index, document) in plan
+            .transaction
+            .elements()
+            .filter(|child| child.local == "Document")
+            .enumerate()
+        {
+            let symbol = document.attribute("id").unwrap_or_default();
+            let id = renamed.get(symbol).copied().unwrap_or(symbol).to_owned();
+            let file = self
+                .tests
+                .join(plan.test)
+                .join(plan.section)
+                .join(document.text().trim());
+            let bytes =
+                std::fs::read(&file).map_err(|error| format!("{}: {error}", file.display()))?;
+            let entry = descendants(&submit).find(|element| {
+                element.local == "ExtrinsicObject" && element.attribute("id") == Some(&id)
+            });
+            let mime_type = entry
+                .and_then(|entry| entry.attribute("mimeType"))
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            if let Some(unique_id) = entry.and_then(|entry| {
+                entry
+                    .elements()
+                    .find(|child| {
+                        child.local == "ExternalIdentifier"
+                            && child.attribute("identificationScheme") == Some(vocab::DE_UNIQUE_ID)
+                    })
+                    .and_then(|identifier| identifier.attribute("value"))
+            }) {
+                self.sent
+                    .insert(unique_id.to_owned(), (bytes.len() as u64, hex_sha1(&bytes)));
+            }
+            let content_id = format!("document{}@xds-conformance", index + 1);
+            let mut include = element("Include", &[("href", &format!("cid:{content_id}"))]);
+            include.namespace = Some(NS_XOP.to_owned());
+            let mut wrapper = element("Document", &[("id", &id)]);
+            wrapper.namespace = Some(NS_XDS.to_owned());
+            wrapper.children.push(Node::Element(include));
+            attachments.push((content_id, mime_type, bytes));
+            request.children.push(Node::Element(wrapper));
+        }
+        request.children.insert(0, Node::Element(submit));
+        Ok((request, attachments))
+    }
+
+    /// FORMAT.md §8.3, enforced: each retrieved document against the `ReferenceMetadata` query
+    /// result (repositoryUniqueId, mimeType or `ExpectedMimeType`, size, hash) and against what
+    /// this run sent for that uniqueId; its bytes are hashed here, not taken on trust.
+    fn check_retrieved(&self, plan: &StepPlan<'_>, answer: &SoapAnswer) -> Vec<String> {
+        let mut problems = Vec::new();
+        let response = &answer.body;
+        if response.local != "RetrieveDocumentSetResponse" {
+            return problems;
+        }
+        let reference = plan
+            .transaction
+            .elements()
+            .find(|child| child.local == "ReferenceMetadata")
+            .map(|reference| self.reference_result(plan, reference));
+        let reference = match reference {
+            Some(Ok(reference)) => Some(reference),
+            Some(Err(problem)) => {
+                problems.push(problem);
+                None
+            }
+            None => None,
+        };
+        let expected_mime = plan
+            .transaction
+            .elements()
+            .find(|child| child.local == "ExpectedMimeType")
+            .map(|mime| mime.text().trim().to_owned());
+        for document in response
+            .elements()
+            .filter(|child| child.local == "DocumentResponse")
+        {
+            let field = |name: &str| {
+                document
+                    .elements()
+                    .find(|child| child.local == name)
+                    .map(|child| child.text().trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let unique_id = field("DocumentUniqueId");
+            let repository = field("RepositoryUniqueId");
+            let mime_type = field("mimeType");
+            let content = document
+                .elements()
+                .find(|child| child.local == "Document")
+                .map(
+                    |content| match content.elements().find(|child| child.local == "Include") {
+                        Some(include) => {
+                            let href = include.attribute("href").unwrap_or_default();
+                            let id = xds::wire::mime::cid_from_href(href).unwrap_or_default();
+                            answer
+                                .parts
+                                .get(&id)
+                                .cloned()
+                                .ok_or_else(|| format!("{unique_id}: no MIME part {href}"))
+                        }
+                        None => base64::engine::general_purpose::STANDARD
+                            .decode(content.text().split_whitespace().collect::<String>())
+                            .map_err(|error| format!("{unique_id}: inline content: {error}")),
+                    },
+                );
+            let bytes = match content {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(problem)) => {
+                    problems.push(problem);
+                    continue;
+                }
+                None => {
+                    problems.push(format!("{unique_id}: DocumentResponse without Document"));
+                    continue;
+                }
+            };
+            let size = bytes.len() as u64;
+            let hash = hex_sha1(&bytes);
+            if let Some((sent_size, sent_hash)) = self.sent.get(&unique_id)
+                && (*sent_size != size || *sent_hash != hash)
+            {
+                problems.push(format!(
+                    "{unique_id}: retrieved {size} bytes with SHA-1 {hash}; sent {sent_size} bytes with SHA-1 {sent_hash}"
+                ));
+            }
+            if let Some(expected) = &expected_mime
+                && *expected != mime_type
+            {
+                problems.push(format!(
+                    "{unique_id}: mimeType {mime_type}, expected {expected}"
+                ));
+            }
+            let Some(reference) = &reference else {
+                continue;
+            };
+            let Some(entry) = descendants(reference).find(|element| {
+                element.local == "ExtrinsicObject"
+                    && element.elements().any(|child| {
+                        child.local == "ExternalIdentifier"
+                            && child.attribute("identificationScheme") == Some(vocab::DE_UNIQUE_ID)
+                            && child.attribute("value") == Some(unique_id.as_str())
+                    })
+            }) else {
+                problems.push(format!("{unique_id}: not in the reference query result"));
+                continue;
+            };
+            let slot = |name: &str| {
+                entry
+                    .elements()
+                    .find(|child| child.local == "Slot" && child.attribute("name") == Some(name))
+                    .and_then(|slot| descendants(slot).find(|value| value.local == "Value"))
+                    .map(|value| value.text().trim().to_owned())
+                    .unwrap_or_default()
+            };
+            if slot("repositoryUniqueId") != repository {
+                problems.push(format!(
+                    "{unique_id}: RepositoryUniqueId {repository}, registered {}",
+                    slot("repositoryUniqueId")
+                ));
+            }
+            let registered_mime = entry.attribute("mimeType").unwrap_or_default();
+            if expected_mime.is_none() && registered_mime != mime_type {
+                problems.push(format!(
+                    "{unique_id}: mimeType {mime_type}, registered {registered_mime}"
+                ));
+            }
+            if slot("size") != size.to_string() {
+                problems.push(format!(
+                    "{unique_id}: {size} bytes retrieved, registered size {}",
+                    slot("size")
+                ));
+            }
+            if !slot("hash").eq_ignore_ascii_case(&hash) {
+                problems.push(format!(
+                    "{unique_id}: SHA-1 {hash} retrieved, registered hash {}",
+                    slot("hash")
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The query answer a `ReferenceMetadata` element names.
+    fn reference_result(
+        &self,
+        plan: &StepPlan<'_>,
+        reference: &Element,
+    ) -> Result<Element, String> {
+        let step = reference.attribute("step").unwrap_or_default();
+        let section = reference
+            .attribute("testdir")
+            .map(|dir| dir.trim_start_matches("../").trim_matches('/').to_owned())
+            .unwrap_or_else(|| plan.section.to_owned());
+        self.logs
+            .get(&(plan.test.to_owned(), section.clone()))
+            .into_iter()
+            .flat_map(Element::elements)
+            .filter(|child| child.local == "TestStep" && child.attribute("id") == Some(step))
+            .flat_map(Element::elements)
+            .flat_map(Element::elements)
+            .filter(|child| child.local == "Result")
+            .flat_map(Element::elements)
+            .next()
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "ReferenceMetadata: no answer of {}/{section}/{step}",
+                    plan.test
+                )
+            })
     }
 
     /// A `UseReport` binding: (useAs, value).
@@ -730,7 +1057,16 @@ fn check_status(step: &Element, response: &Element) -> Vec<String> {
             .unwrap_or_default();
         return vec![format!("SOAP fault: {reason}")];
     }
-    let status = response
+    // A retrieve answer carries its status in the RegistryResponse it holds.
+    let holder = if response.local == "RetrieveDocumentSetResponse" {
+        response
+            .elements()
+            .find(|child| child.local == "RegistryResponse")
+            .unwrap_or(response)
+    } else {
+        response
+    };
+    let status = holder
         .attribute("status")
         .and_then(|status| status.rsplit(':').next())
         .unwrap_or_default()
@@ -1234,25 +1570,40 @@ fn civil(seconds: i64) -> (i64, u32, u32, u32, u32, u32) {
 }
 
 fn write_body(body: &Element) -> String {
-    let prefix_of = |namespace: Option<&str>| match namespace {
-        Some(NS_LCM) => Some("lcm".to_owned()),
-        Some(NS_RS) => Some("rs".to_owned()),
-        Some(NS_QUERY) => Some("query".to_owned()),
-        Some(NS_RIM) => Some("rim".to_owned()),
-        Some(_) => Some("ns".to_owned()),
-        None => None,
-    };
-    let mut declarations = vec![
+    const KNOWN: [(&str, &str); 7] = [
         ("lcm", NS_LCM),
         ("rim", NS_RIM),
         ("rs", NS_RS),
         ("query", NS_QUERY),
+        ("xds", NS_XDS),
+        ("rmd", NS_RMD),
+        ("xop", NS_XOP),
     ];
-    let other = descendants(body)
-        .filter_map(|element| element.namespace.as_deref())
-        .find(|namespace| ![NS_LCM, NS_RIM, NS_RS, NS_QUERY].contains(namespace));
-    if let Some(other) = other {
-        declarations.push(("ns", other));
+    let mut others: Vec<String> = Vec::new();
+    for namespace in descendants(body).filter_map(|element| element.namespace.as_deref()) {
+        if !KNOWN.iter().any(|(_, known)| *known == namespace)
+            && !others.iter().any(|other| other == namespace)
+        {
+            others.push(namespace.to_owned());
+        }
+    }
+    let other_prefixes: Vec<String> = (1..=others.len()).map(|n| format!("ns{n}")).collect();
+    let prefix_of = |namespace: Option<&str>| {
+        let namespace = namespace?;
+        KNOWN
+            .iter()
+            .find(|(_, known)| *known == namespace)
+            .map(|(prefix, _)| (*prefix).to_owned())
+            .or_else(|| {
+                others
+                    .iter()
+                    .position(|other| other == namespace)
+                    .map(|index| other_prefixes[index].clone())
+            })
+    };
+    let mut declarations: Vec<(&str, &str)> = KNOWN.to_vec();
+    for (prefix, namespace) in other_prefixes.iter().zip(&others) {
+        declarations.push((prefix, namespace));
     }
     let text = xmltree::write(body, &prefix_of, &declarations);
     match text.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>") {
@@ -1261,36 +1612,96 @@ fn write_body(body: &Element) -> String {
     }
 }
 
-/// POSTs a SOAP 1.2 request and returns the body's first element (or the Fault).
-fn post_soap(site: &Site, action: &str, body: &str) -> Result<Element, String> {
+/// A MIME part to send: (Content-ID, Content-Type, bytes).
+type Attachment = (String, String, Vec<u8>);
+
+/// MIME parts received, by Content-ID.
+type Parts = HashMap<String, Vec<u8>>;
+
+/// One SOAP exchange to make.
+struct SoapRequest<'a> {
+    address: SocketAddr,
+    path: &'a str,
+    action: &'a str,
+    /// The body element, serialized.
+    body: &'a str,
+    /// MIME parts for `xop:Include`s: (Content-ID, Content-Type, bytes).
+    attachments: &'a [Attachment],
+    /// Send as an MTOM/XOP package (with the attachments as parts).
+    mtom: bool,
+}
+
+/// An answer: the body's first element (or the Fault) and the MIME parts by Content-ID.
+struct SoapAnswer {
+    body: Element,
+    parts: HashMap<String, Vec<u8>>,
+}
+
+/// POSTs a SOAP 1.2 request and reads the answer, Simple SOAP or MTOM.
+fn post_soap(request: &SoapRequest<'_>) -> Result<SoapAnswer, String> {
+    let SoapRequest {
+        address,
+        path,
+        action,
+        body,
+        attachments,
+        mtom,
+    } = *request;
     let envelope = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envelope xmlns:soap=\"{NS_SOAP}\" \
          xmlns:wsa=\"http://www.w3.org/2005/08/addressing\"><soap:Header>\
          <wsa:Action soap:mustUnderstand=\"1\">{action}</wsa:Action>\
          <wsa:MessageID>urn:uuid:{:032x}</wsa:MessageID>\
-         <wsa:To>http://{}{}</wsa:To></soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>",
+         <wsa:To>http://{address}{path}</wsa:To></soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>",
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|elapsed| elapsed.as_nanos())
             .unwrap_or(0),
-        site.registry,
-        site.registry_path,
     );
-    let mut stream = TcpStream::connect_timeout(&site.registry, Duration::from_secs(5))
-        .map_err(|error| format!("connect {}: {error}", site.registry))?;
+    let (content_type, payload) = if mtom {
+        let writer = MultipartWriter::new(format!(
+            "MIMEBoundary_xds_conformance_{:x}",
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|elapsed| elapsed.as_nanos())
+                .unwrap_or(0)
+        ));
+        let root = "root.message@xds-conformance";
+        let mut payload = Vec::new();
+        writer
+            .write_package(
+                &mut payload,
+                root,
+                envelope.as_bytes(),
+                attachments
+                    .iter()
+                    .map(|(content_id, content_type, bytes)| OutgoingPart {
+                        content_id: content_id.clone(),
+                        content_type: content_type.clone(),
+                        body: bytes.as_slice(),
+                    }),
+            )
+            .map_err(|error| format!("build the MTOM package: {error}"))?;
+        (writer.content_type(root, Some(action)), payload)
+    } else {
+        (
+            format!("application/soap+xml; charset=UTF-8; action=\"{action}\""),
+            envelope.into_bytes(),
+        )
+    };
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .map_err(|error| format!("connect {address}: {error}"))?;
     stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
+        .set_read_timeout(Some(Duration::from_secs(120)))
         .map_err(|error| error.to_string())?;
     let head = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/soap+xml; charset=UTF-8; \
-         action=\"{action}\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        site.registry_path,
-        site.registry,
-        envelope.len()
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        payload.len()
     );
     stream
         .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(envelope.as_bytes()))
+        .and_then(|()| stream.write_all(&payload))
         .map_err(|error| format!("send: {error}"))?;
     let mut answer = Vec::new();
     stream
@@ -1300,17 +1711,108 @@ fn post_soap(site: &Site, action: &str, body: &str) -> Result<Element, String> {
         .windows(4)
         .position(|window| window == b"\r\n\r\n")
         .ok_or("the HTTP answer has no header end")?;
-    let body = String::from_utf8_lossy(&answer[split + 4..]);
-    let start = body.find('<').ok_or("the HTTP answer has no XML")?;
-    let end = body.rfind('>').ok_or("the HTTP answer has no XML")?;
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let header = |name: &str| {
+        head.split("\r\n").skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let mut body = answer[split + 4..].to_vec();
+    if header("transfer-encoding").is_some_and(|value| value.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body)?;
+    }
+    let answer_type = header("content-type").unwrap_or_default();
+    let (root, parts) = split_package(&answer_type, body)?;
+    let text = String::from_utf8_lossy(&root);
+    let start = text.find('<').ok_or("the HTTP answer has no XML")?;
+    let end = text.rfind('>').ok_or("the HTTP answer has no XML")?;
     let envelope =
-        xmltree::parse(&body[start..=end]).map_err(|error| format!("answer: {error}"))?;
-    envelope
+        xmltree::parse(&text[start..=end]).map_err(|error| format!("answer: {error}"))?;
+    let body = envelope
         .elements()
         .find(|child| child.local == "Body")
         .and_then(|soap_body| soap_body.elements().next())
         .cloned()
-        .ok_or_else(|| "the answer has no SOAP Body content".to_owned())
+        .ok_or_else(|| "the answer has no SOAP Body content".to_owned())?;
+    Ok(SoapAnswer { body, parts })
+}
+
+/// Lower-case hex SHA-1.
+fn hex_sha1(bytes: &[u8]) -> String {
+    Sha1::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Decodes a chunked HTTP body.
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|window| window == b"\r\n")
+            .ok_or("a chunk size line is cut")?;
+        let size_text = String::from_utf8_lossy(&raw[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| format!("bad chunk size {size_text:?}"))?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if raw.len() < size + 2 {
+            return Err("a chunk is cut".to_owned());
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}
+
+/// The root part and the other parts (by Content-ID) of an MTOM answer; a Simple SOAP answer
+/// is all root.
+fn split_package(content_type: &str, body: Vec<u8>) -> Result<(Vec<u8>, Parts), String> {
+    let parsed = ContentType::parse(content_type).ok();
+    let Some(parsed) = parsed.filter(ContentType::is_multipart_related) else {
+        return Ok((body, HashMap::new()));
+    };
+    let boundary = parsed
+        .param("boundary")
+        .ok_or("multipart answer without a boundary")?;
+    let start = parsed.param("start").map(|start| {
+        start
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned()
+    });
+    let mut reader = MultipartReader::new(&body[..], boundary, 10_000, 16 * 1024, u64::MAX)
+        .map_err(|error| format!("answer: {error}"))?;
+    let mut root = None;
+    let mut parts = HashMap::new();
+    while let Some(headers) = reader
+        .next_part()
+        .map_err(|error| format!("answer: {error}"))?
+    {
+        let mut content = Vec::new();
+        reader
+            .body()
+            .read_to_end(&mut content)
+            .map_err(|error| format!("answer part: {error}"))?;
+        let id = headers.content_id.clone().unwrap_or_default();
+        let is_root = match &start {
+            Some(start) => *start == id,
+            None => root.is_none(),
+        };
+        if is_root && root.is_none() {
+            root = Some(content);
+        } else {
+            parts.insert(id, content);
+        }
+    }
+    Ok((root.ok_or("the MTOM answer has no root part")?, parts))
 }
 
 #[cfg(test)]

@@ -108,6 +108,23 @@ impl Drop for Daemon {
     }
 }
 
+/// Runs `BINARY patient add ID... --data-dir DIR` (the registry's offline command).
+pub fn patient_add(binary: &Path, data_dir: &Path, ids: &[&str]) {
+    let output = Command::new(binary)
+        .args(["patient", "add"])
+        .args(ids)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("XDS_LOG", "warn")
+        .output()
+        .unwrap_or_else(|error| panic!("run {} patient add: {error}", binary.display()));
+    assert!(
+        output.status.success(),
+        "patient add failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {

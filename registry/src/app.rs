@@ -1,12 +1,12 @@
 //! The binary's commands: `serve` (default), `patient add`, `import`. Exit codes: 0 done,
 //! 64 bad usage or configuration (nothing was started), 1 runtime failure.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use xds::model::Cx;
+use xds::net::daemon::{Failure, say};
 use xds::net::http;
 use xds::net::signal::shutdown_signal;
 use xds::validate::{IheXdsB, Profile};
@@ -87,27 +87,14 @@ pub enum PatientCommand {
     },
 }
 
-/// A failure with its exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
-}
-
 impl From<ConfigError> for Failure {
     fn from(error: ConfigError) -> Self {
-        Self {
-            code: 64,
-            message: error.to_string(),
-        }
+        Failure::usage(error.to_string())
     }
 }
 
 fn runtime(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 1,
-        message: message.into(),
-    }
+    Failure::runtime(message)
 }
 
 /// The configuration after file, environment and flags.
@@ -176,12 +163,6 @@ fn start_registry(settings: &Settings, store: Arc<dyn MetadataStore>) -> Result<
         settings.query.clone(),
     )
     .map_err(|error| runtime(format!("cannot start the writer thread: {error}")))
-}
-
-fn say(line: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
-    let _ = stdout.flush();
 }
 
 /// Runs the command line.

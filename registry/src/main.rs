@@ -1,6 +1,5 @@
 //! `xds-registry` binary: see `xds_registry::app`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -10,19 +9,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = xds_registry::app::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("XDS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match xds_registry::app::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "xds-registry: {}", failure.message);
-            ExitCode::from(u8::try_from(failure.code).unwrap_or(1))
-        }
-    }
+    xds::net::daemon::init_tracing();
+    xds::net::daemon::exit("xds-registry", xds_registry::app::run(cli))
 }

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{TempDir, patient_add, start_registry};
-use xds_conformance::runner::{Patients, Runner, Site, StepOutcome, Verdict};
+use xds_conformance::runner::{Patients, Runner, Site, Verdict, tally};
 use xds_conformance::testkit;
 
 /// ITI-18 tests (CATALOG.md "Registry — ITI-18 Registry Stored Query").
@@ -27,24 +27,6 @@ const REGISTER: [&str; 24] = [
 
 /// Steps that are expected not to pass here, each with its reason. Everything else must pass.
 const EXCEPTIONS: [(&str, &str); 0] = [];
-
-fn report(outcomes: &[StepOutcome]) -> (usize, Vec<String>) {
-    let mut passed = 0;
-    let mut problems = Vec::new();
-    for outcome in outcomes {
-        let key = format!("{}/{}/{}", outcome.test, outcome.section, outcome.step);
-        let excepted = EXCEPTIONS.iter().any(|(step, _)| *step == key);
-        match (&outcome.verdict, excepted) {
-            (Verdict::Passed, false) => passed += 1,
-            (Verdict::Passed, true) => {
-                problems.push(format!("{key}: listed as an exception but passes"))
-            }
-            (_, true) => {}
-            (_, false) => problems.push(outcome.to_string()),
-        }
-    }
-    (passed, problems)
-}
 
 #[test]
 fn nist_testkit_register_and_stored_query_groups_pass() {
@@ -68,6 +50,8 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
     let site = Site {
         registry: daemon.address,
         registry_path: "/xds/registry".to_owned(),
+        repository: None,
+        repository_path: String::new(),
         source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
     };
     let mut runner = Runner::new(&tests, site, patients);
@@ -82,7 +66,7 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
     for outcome in &outcomes {
         println!("{outcome}");
     }
-    let (passed, problems) = report(&outcomes);
+    let (passed, problems) = tally(&outcomes, &EXCEPTIONS);
     println!(
         "{passed} steps passed, {} exceptions listed",
         EXCEPTIONS.len()
@@ -107,6 +91,8 @@ fn the_runner_reports_a_registry_that_does_not_conform() {
     let site = Site {
         registry: daemon.address,
         registry_path: "/xds/registry".to_owned(),
+        repository: None,
+        repository_path: String::new(),
         source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
     };
     let patients = Patients {

@@ -1,11 +1,11 @@
 //! The binary's commands: `serve` (the default). Exit codes: 0 done, 64 bad usage or
 //! configuration (nothing was started), 1 runtime failure.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use xds::net::daemon::{Failure, say};
 use xds::net::http;
 use xds::net::signal::shutdown_signal;
 
@@ -78,27 +78,14 @@ pub enum Command {
     Serve,
 }
 
-/// A failure with its exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
-}
-
 impl From<ConfigError> for Failure {
     fn from(error: ConfigError) -> Self {
-        Self {
-            code: 64,
-            message: error.to_string(),
-        }
+        Failure::usage(error.to_string())
     }
 }
 
 fn runtime(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 1,
-        message: message.into(),
-    }
+    Failure::runtime(message)
 }
 
 /// The configuration after file, environment and flags.
@@ -129,12 +116,6 @@ pub fn configuration(cli: &Cli) -> Result<Config, Failure> {
         config.server.admin_listen = cli.admin_listen.clone();
     }
     Ok(config)
-}
-
-fn say(line: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{line}");
-    let _ = stdout.flush();
 }
 
 /// Runs the command line.

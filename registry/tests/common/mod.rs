@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 
 use xds::error::RegistryResponse;
 use xds::model::{Metadata, QueryResponse, StoredQueryRequest};
@@ -18,21 +17,9 @@ pub fn start_registry(data_dir: &Path, extra: &[&str]) -> Daemon {
     Daemon::start(Path::new(BINARY), data_dir, extra)
 }
 
-/// Runs `xds-registry patient add ID... --data-dir DIR`.
+/// Registers patients with the registry's offline command.
 pub fn patient_add(data_dir: &Path, ids: &[&str]) {
-    let output = Command::new(BINARY)
-        .args(["patient", "add"])
-        .args(ids)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("XDS_LOG", "warn")
-        .output()
-        .expect("run patient add");
-    assert!(
-        output.status.success(),
-        "patient add failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    xds_conformance::support::patient_add(Path::new(BINARY), data_dir, ids);
 }
 
 /// ITI-42 over SOAP.

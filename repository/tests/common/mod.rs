@@ -50,19 +50,7 @@ pub fn free_port() -> u16 {
 
 /// Registers patients with the registry's offline command.
 pub fn patient_add(data_dir: &Path, ids: &[&str]) {
-    let output = Command::new(registry_binary())
-        .args(["patient", "add"])
-        .args(ids)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("XDS_LOG", "warn")
-        .output()
-        .expect("run patient add");
-    assert!(
-        output.status.success(),
-        "patient add failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    xds_conformance::support::patient_add(registry_binary(), data_dir, ids);
 }
 
 /// Both daemons with fresh data directories.

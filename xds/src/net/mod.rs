@@ -7,8 +7,10 @@
 //! - [`soap`]: SOAP 1.2 answers (faults, envelopes, MTOM packages) ready to send.
 //! - [`client`]: a pooled SOAP-over-HTTP client (the repository registering with a registry).
 //! - [`signal`]: the shutdown signal (SIGINT, SIGTERM).
+//! - [`daemon`]: logging, standard output lines and exit codes of the daemon binaries.
 
 pub mod client;
+pub mod daemon;
 pub mod http;
 pub mod signal;
 pub mod soap;
