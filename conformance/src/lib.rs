@@ -3,9 +3,11 @@
 //! Layout: `ebrim21` (ebRIM 2.1 -> 3.0 conversion of NIST testkit submissions), `xmltree` (a small
 //! element tree for the harness's own documents), `testkit` (reading the NIST testkit data),
 //! `runner` (the NIST testkit runner) with `xpath`, and `support` (daemons on loopback, a small
-//! HTTP client and canonical sample submissions, for the daemons' tests and our own suites).
+//! HTTP client and canonical sample submissions, for the daemons' tests and our own suites),
+//! `load` (keep-alive load generation for the benchmark commands).
 
 pub mod ebrim21;
+pub mod load;
 pub mod runner;
 pub mod support;
 pub mod testkit;

@@ -20,18 +20,19 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a command that prints figures
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use xds::model::*;
 use xds::transaction::Transaction;
 use xds::transform::{self, Options};
 use xds::wire::{self, Body, Header, MemorySink};
+use xds_conformance::load::{Client, Operation, Rng, cpu_micros, load, ms, rss_mib};
 use xds_registry::service::{QuerySettings, RegisterSettings, Registry};
 use xds_registry::store::MetadataStore;
 use xds_registry::store::kv::KvMetadataStore;
@@ -83,21 +84,6 @@ fn parse_args() -> Args {
 }
 
 /// xorshift64*: deterministic, fast.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound.max(1)
-    }
-}
-
 /// A valid test INS-NIR (13 digits + key = 97 - n mod 97) for patient number `n`.
 fn ins_nir(n: u64) -> String {
     let sex = 1 + n % 2;
@@ -217,7 +203,7 @@ fn document(symbol: String, unique_id: String, patient: &Cx, rng: &mut Rng) -> D
     entry.service_start_time = Some(created);
     let mut hash = [0u8; 20];
     for chunk in hash.chunks_mut(8) {
-        let bytes = rng.next().to_be_bytes();
+        let bytes = rng.next_u64().to_be_bytes();
         chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
     entry.hash = Some(Sha1Hash(hash));
@@ -408,58 +394,6 @@ fn import(args: &Args, data_dir: &Path, counts: &[u64]) {
     std::fs::write(data_dir.join(DONE_MARKER), format!("{entries}\n")).expect("marker");
 }
 
-/// A keep-alive HTTP/1.1 client.
-struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    address: SocketAddr,
-}
-
-impl Client {
-    fn connect(address: SocketAddr) -> Self {
-        let stream = TcpStream::connect(address).expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
-        Self {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
-            address,
-        }
-    }
-
-    fn post(&mut self, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/soap+xml; charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
-            self.address,
-            body.len()
-        );
-        self.writer.write_all(head.as_bytes()).expect("write");
-        self.writer.write_all(body).expect("write");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("status line");
-        let status = line
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .expect("status");
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).expect("header");
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("length");
-                }
-            }
-        }
-        let mut answer = vec![0u8; length];
-        self.reader.read_exact(&mut answer).expect("body");
-        (status, answer)
-    }
-}
-
 fn envelope(transaction: Transaction, body: &Body<wire::OutContent>) -> Vec<u8> {
     let header = Header {
         action: Some(transaction.action().to_owned()),
@@ -467,97 +401,6 @@ fn envelope(transaction: Transaction, body: &Body<wire::OutContent>) -> Vec<u8> 
         ..Header::default()
     };
     wire::write_envelope(&header, body).into_bytes()
-}
-
-/// One request of a load, made by a client thread.
-type Operation = Arc<dyn Fn(&mut Client, &mut Rng) + Send + Sync>;
-
-struct Load {
-    operations: u64,
-    seconds: f64,
-    latencies: Vec<Duration>,
-}
-
-impl Load {
-    fn rate(&self) -> f64 {
-        self.operations as f64 / self.seconds
-    }
-
-    fn percentile(&self, fraction: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * fraction).round() as usize;
-        self.latencies[index]
-    }
-}
-
-/// Runs `clients` threads for `seconds`, each calling `make(client, rng)` in a loop.
-fn load(address: SocketAddr, clients: usize, seconds: u64, make: Operation) -> Load {
-    let stop = Arc::new(AtomicBool::new(false));
-    let count = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|index| {
-            let (stop, count, make) = (Arc::clone(&stop), Arc::clone(&count), Arc::clone(&make));
-            std::thread::spawn(move || {
-                let mut client = Client::connect(address);
-                let mut rng = Rng(0x1234_5678 + index as u64 * 7919);
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let begun = Instant::now();
-                    make(&mut client, &mut rng);
-                    latencies.push(begun.elapsed());
-                    count.fetch_add(1, Ordering::Relaxed);
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(seconds));
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|thread| thread.join().expect("client"))
-        .collect();
-    let seconds = started.elapsed().as_secs_f64();
-    latencies.sort();
-    Load {
-        operations: count.load(Ordering::Relaxed),
-        seconds,
-        latencies,
-    }
-}
-
-/// CPU time (user + system) of a process, in microseconds.
-fn cpu_micros(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    // Linux reports in clock ticks of 1/100 s on every platform we run.
-    ticks * 10_000
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
 
 fn main() {

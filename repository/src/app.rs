@@ -12,7 +12,7 @@ use xds::net::signal::shutdown_signal;
 use crate::config::{Config, ConfigError, Settings};
 use crate::registry_client::SoapRegistryClient;
 use crate::service::Repository;
-use crate::soap::{self, Routes, SoapEndpoint};
+use crate::soap::{self, NoopAnswer, Routes, SoapEndpoint};
 use crate::store::DocumentStore;
 use crate::store::rocks::RocksDocumentStore;
 
@@ -203,6 +203,12 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
         let routes = Arc::new(Routes {
             soap: SoapEndpoint::new(repository, settings.limits.clone()),
             soap_paths: Arc::new(settings.soap_paths.clone()),
+            noop: settings.noop.as_ref().map(|(path, size)| {
+                (
+                    path.clone(),
+                    NoopAnswer::new(settings.service.repository_unique_id.as_str(), *size),
+                )
+            }),
         });
         say(&format!("listening on {address} (soap)"));
         let handler = move |request| soap::route(Arc::clone(&routes), request);

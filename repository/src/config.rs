@@ -34,6 +34,12 @@ pub struct ServerConfig {
     pub soap_path: String,
     /// Extra paths answering like `soap_path`.
     pub soap_path_aliases: Vec<String>,
+    /// Path of an endpoint that answers every POST with an ITI-43 answer carrying one
+    /// document held in memory: the transport floor the benchmark compares retrieves with.
+    /// Off unless set.
+    pub noop_path: Option<String>,
+    /// Size of that in-memory document, in KiB.
+    pub noop_document_kib: usize,
     pub grpc_listen: Option<String>,
     pub admin_listen: Option<String>,
     /// Seconds granted to requests in flight at shutdown.
@@ -47,6 +53,8 @@ impl Default for ServerConfig {
             insecure: false,
             soap_path: "/xds/repository".to_owned(),
             soap_path_aliases: Vec::new(),
+            noop_path: None,
+            noop_document_kib: 1024,
             grpc_listen: None,
             admin_listen: None,
             shutdown_grace_seconds: 10,
@@ -143,6 +151,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub insecure: bool,
     pub soap_paths: Vec<String>,
+    /// The floor endpoint: path and document size in bytes.
+    pub noop: Option<(String, usize)>,
     pub shutdown_grace: Duration,
     pub data_dir: PathBuf,
     pub rocks: RocksSettings,
@@ -195,7 +205,7 @@ impl Config {
         }
         let mut soap_paths = vec![self.server.soap_path.clone()];
         soap_paths.extend(self.server.soap_path_aliases.iter().cloned());
-        for path in &soap_paths {
+        for path in soap_paths.iter().chain(self.server.noop_path.iter()) {
             if !path.starts_with('/') {
                 problems.push(format!("endpoint path {path:?} must start with '/'"));
             }
@@ -259,6 +269,11 @@ impl Config {
             listen,
             insecure: self.server.insecure,
             soap_paths,
+            noop: self
+                .server
+                .noop_path
+                .clone()
+                .map(|path| (path, self.server.noop_document_kib << 10)),
             shutdown_grace: Duration::from_secs(self.server.shutdown_grace_seconds),
             data_dir: self.storage.data_dir.clone(),
             rocks: RocksSettings {

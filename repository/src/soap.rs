@@ -35,6 +35,59 @@ const ROOT_CONTENT_ID: &str = "root.message@xds-repository";
 pub struct Routes {
     pub soap: SoapEndpoint,
     pub soap_paths: Arc<Vec<String>>,
+    /// The benchmark's floor: a path and its prepared answer.
+    pub noop: Option<(String, NoopAnswer)>,
+}
+
+/// An ITI-43 answer with one document, prepared once and served from memory.
+#[derive(Debug, Clone)]
+pub struct NoopAnswer {
+    content_type: String,
+    body: bytes::Bytes,
+}
+
+impl NoopAnswer {
+    /// An MTOM RetrieveDocumentSetResponse carrying `size` bytes.
+    pub fn new(repository_unique_id: &str, size: usize) -> Self {
+        let model = RetrieveResponse {
+            response: RegistryResponse::success(),
+            documents: vec![RetrievedDocument {
+                home_community_id: None,
+                repository_unique_id: repository_unique_id.to_owned(),
+                document_unique_id: "1.2.3.4.5".to_owned(),
+                new_repository_unique_id: None,
+                new_document_unique_id: None,
+                mime_type: "application/octet-stream".to_owned(),
+                content: (),
+            }],
+        };
+        let body = Body::RetrieveResponse(transform::retrieve_response_to_wire(&model, |_| {
+            OutContent::Xop {
+                cid: "document1@xds-repository".to_owned(),
+            }
+        }));
+        let action = Transaction::Iti43.response_action();
+        let header = Header {
+            action: Some(action.to_owned()),
+            message_id: Some(random_uuid_urn()),
+            ..Header::default()
+        };
+        let envelope = wire::write_envelope(&header, &body);
+        let writer = MultipartWriter::new(MultipartWriter::boundary_from_random(random_bytes()));
+        let document: Vec<u8> = (0..size).map(|index| (index % 251) as u8).collect();
+        let mut out = Vec::with_capacity(size + envelope.len() + 512);
+        let parts = std::iter::once(OutgoingPart {
+            content_id: "document1@xds-repository".to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            body: document.as_slice(),
+        });
+        // Writing into a Vec cannot fail.
+        let _ = writer.write_package(&mut out, ROOT_CONTENT_ID, envelope.as_bytes(), parts);
+        Self {
+            content_type: writer.content_type(ROOT_CONTENT_ID, Some(action)),
+            body: out.into(),
+        }
+    }
 }
 
 /// The SOAP endpoint of the repository.
@@ -47,6 +100,17 @@ pub struct SoapEndpoint {
 /// Answers one request.
 pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<ResponseBody> {
     let path = request.uri().path();
+    if let Some((noop_path, answer)) = &routes.noop
+        && noop_path == path
+    {
+        // Read the request so the connection can be reused, then answer from memory.
+        let _ = request.into_body().collect().await;
+        return http::response(
+            StatusCode::OK,
+            &answer.content_type,
+            http::full(answer.body.clone()),
+        );
+    }
     if !routes.soap_paths.iter().any(|soap_path| soap_path == path) {
         return http::plain(StatusCode::NOT_FOUND, "no endpoint at this path\n");
     }

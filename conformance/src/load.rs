@@ -1,0 +1,177 @@
+//! Load generation for the benchmark commands (not for tests): keep-alive HTTP/1.1 clients on
+//! threads, latency percentiles, and the server's CPU time and memory read from `/proc`.
+//! Everything panics on failure: a benchmark that cannot talk to its server has no figures.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A small xorshift generator (deterministic load).
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound.max(1)
+    }
+}
+
+/// A keep-alive HTTP/1.1 client.
+#[derive(Debug)]
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    address: SocketAddr,
+}
+
+impl Client {
+    pub fn connect(address: SocketAddr) -> Self {
+        let stream = TcpStream::connect(address).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Self {
+            reader: BufReader::new(stream.try_clone().expect("clone")),
+            writer: stream,
+            address,
+        }
+    }
+
+    /// POSTs a Simple SOAP body; (status, answer body).
+    pub fn post(&mut self, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        self.post_typed(path, "application/soap+xml; charset=UTF-8", body)
+    }
+
+    /// POSTs a body with its Content-Type; (status, answer body).
+    pub fn post_typed(&mut self, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        self.writer.write_all(head.as_bytes()).expect("write");
+        self.writer.write_all(body).expect("write");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status line");
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("status");
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("length");
+                }
+            }
+        }
+        let mut answer = vec![0u8; length];
+        self.reader.read_exact(&mut answer).expect("body");
+        (status, answer)
+    }
+}
+
+/// One request of a load, made by a client thread.
+pub type Operation = Arc<dyn Fn(&mut Client, &mut Rng) + Send + Sync>;
+
+#[derive(Debug)]
+pub struct Load {
+    pub operations: u64,
+    pub seconds: f64,
+    pub latencies: Vec<Duration>,
+}
+
+impl Load {
+    pub fn rate(&self) -> f64 {
+        self.operations as f64 / self.seconds
+    }
+
+    pub fn percentile(&self, fraction: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() as f64 - 1.0) * fraction).round() as usize;
+        self.latencies[index]
+    }
+}
+
+/// Runs `clients` threads for `seconds`, each calling `make(client, rng)` in a loop.
+pub fn load(address: SocketAddr, clients: usize, seconds: u64, make: Operation) -> Load {
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|index| {
+            let (stop, count, make) = (Arc::clone(&stop), Arc::clone(&count), Arc::clone(&make));
+            std::thread::spawn(move || {
+                let mut client = Client::connect(address);
+                let mut rng = Rng(0x1234_5678 + index as u64 * 7919);
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let begun = Instant::now();
+                    make(&mut client, &mut rng);
+                    latencies.push(begun.elapsed());
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                latencies
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|thread| thread.join().expect("client"))
+        .collect();
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort();
+    Load {
+        operations: count.load(Ordering::Relaxed),
+        seconds,
+        latencies,
+    }
+}
+
+/// CPU time (user + system) of a process, in microseconds.
+pub fn cpu_micros(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    // Linux reports in clock ticks of 1/100 s on every platform we run.
+    ticks * 10_000
+}
+
+pub fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+pub fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
