@@ -315,6 +315,11 @@ impl Runner {
             "ProvideAndRegisterTransaction" | "RetrieveTransaction" | "RdTransaction" => {
                 self.site.repository.is_some()
             }
+            // Raw ITI-41 bodies (`type="pr.b"`, or no type as in PnrNoXop).
+            "HttpTransaction" => {
+                self.site.repository.is_some()
+                    && matches!(transaction.attribute("type"), None | Some("pr.b"))
+            }
             _ => false,
         };
         if !served {
@@ -362,6 +367,10 @@ impl Runner {
 
         let result = match kind {
             "NullTransaction" => None,
+            "HttpTransaction" => match self.replay_http(plan) {
+                Ok(answer) => Some(answer.body),
+                Err(problem) => return Verdict::Failed(vec![problem]),
+            },
             _ => {
                 let Some(file) = transaction
                     .elements()
@@ -901,6 +910,33 @@ impl Runner {
                     plan.test
                 )
             })
+    }
+
+    /// `HttpTransaction`: the `<Headers>` and `<BodyFile>` sent byte for byte to the
+    /// repository (the testkit's hand-made MTOM bodies).
+    fn replay_http(&self, plan: &StepPlan<'_>) -> Result<SoapAnswer, String> {
+        let child = |name: &str| {
+            plan.transaction
+                .elements()
+                .find(|child| child.local == name)
+        };
+        let headers = child("Headers").map(Element::text).unwrap_or_default();
+        let content_type = headers
+            .lines()
+            .filter_map(|line| line.trim().split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"))
+            .map(|(_, value)| value.trim().to_owned())
+            .ok_or("HttpTransaction without a Content-Type header")?;
+        let file = child("BodyFile")
+            .map(|file| file.text().trim().to_owned())
+            .ok_or("HttpTransaction without BodyFile")?;
+        let path = self.tests.join(plan.test).join(plan.section).join(&file);
+        let body = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let address = self
+            .site
+            .repository
+            .ok_or("HttpTransaction needs a repository")?;
+        exchange(address, &self.site.repository_path, &content_type, &body)
     }
 
     /// A `UseReport` binding: (useAs, value).
@@ -1689,6 +1725,16 @@ fn post_soap(request: &SoapRequest<'_>) -> Result<SoapAnswer, String> {
             envelope.into_bytes(),
         )
     };
+    exchange(address, path, &content_type, &payload)
+}
+
+/// POSTs a payload and reads the SOAP answer, Simple SOAP or MTOM (chunked bodies too).
+fn exchange(
+    address: SocketAddr,
+    path: &str,
+    content_type: &str,
+    payload: &[u8],
+) -> Result<SoapAnswer, String> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
         .map_err(|error| format!("connect {address}: {error}"))?;
     stream
@@ -1701,7 +1747,7 @@ fn post_soap(request: &SoapRequest<'_>) -> Result<SoapAnswer, String> {
     );
     stream
         .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(&payload))
+        .and_then(|()| stream.write_all(payload))
         .map_err(|error| format!("send: {error}"))?;
     let mut answer = Vec::new();
     stream
