@@ -1865,6 +1865,94 @@ fn split_package(content_type: &str, body: Vec<u8>) -> Result<(Vec<u8>, Parts), 
 mod tests {
     use super::*;
 
+    fn parsed(text: &str) -> Element {
+        xmltree::parse(text).expect("test XML")
+    }
+
+    #[test]
+    fn retrieve_checks_catch_bytes_and_types_that_differ_from_what_was_sent_or_registered() {
+        let site = Site {
+            registry: SocketAddr::from(([127, 0, 0, 1], 9)),
+            registry_path: "/r".to_owned(),
+            repository: None,
+            repository_path: String::new(),
+            source_id: "1.1".to_owned(),
+        };
+        let patients = Patients {
+            register: "A^^^&1.1&ISO".to_owned(),
+            register_alt: "B^^^&1.1&ISO".to_owned(),
+            stored_query: "C^^^&1.1&ISO".to_owned(),
+        };
+        let mut runner = Runner::new(Path::new("/nowhere"), site, patients);
+        let hash = hex_sha1(b"hello");
+        runner.sent.insert("1.2.3".to_owned(), (5, hash.clone()));
+        let reference = parsed(&format!(
+            "<TestResults><TestStep id=\"q\"><StoredQueryTransaction><Result>\
+             <AdhocQueryResponse xmlns=\"{NS_QUERY}\"><RegistryObjectList xmlns=\"{NS_RIM}\">\
+             <ExtrinsicObject id=\"x\" mimeType=\"text/plain\">\
+             <Slot name=\"size\"><ValueList><Value>5</Value></ValueList></Slot>\
+             <Slot name=\"hash\"><ValueList><Value>{}</Value></ValueList></Slot>\
+             <Slot name=\"repositoryUniqueId\"><ValueList><Value>1.1</Value></ValueList></Slot>\
+             <ExternalIdentifier identificationScheme=\"{}\" value=\"1.2.3\"/>\
+             </ExtrinsicObject></RegistryObjectList></AdhocQueryResponse></Result>\
+             </StoredQueryTransaction></TestStep></TestResults>",
+            hash.to_uppercase(),
+            vocab::DE_UNIQUE_ID
+        ));
+        runner
+            .logs
+            .insert(("t".to_owned(), "query".to_owned()), reference);
+        let step = parsed(
+            "<TestStep id=\"r\"><RetrieveTransaction><ReferenceMetadata testdir=\"../query\" step=\"q\"/></RetrieveTransaction></TestStep>",
+        );
+        let transaction = step.elements().next().expect("transaction");
+        let plan = StepPlan {
+            test: "t",
+            section: "retrieve",
+            step: &step,
+            transaction,
+        };
+        let answer = |bytes: &[u8], mime_type: &str| SoapAnswer {
+            body: parsed(&format!(
+                "<RetrieveDocumentSetResponse xmlns=\"{NS_XDS}\"><DocumentResponse>\
+                 <RepositoryUniqueId>1.1</RepositoryUniqueId><DocumentUniqueId>1.2.3</DocumentUniqueId>\
+                 <mimeType>{mime_type}</mimeType><Document><Include xmlns=\"{NS_XOP}\" href=\"cid:d1\"/></Document>\
+                 </DocumentResponse></RetrieveDocumentSetResponse>"
+            )),
+            parts: HashMap::from([("d1".to_owned(), bytes.to_vec())]),
+        };
+        assert_eq!(
+            runner.check_retrieved(&plan, &answer(b"hello", "text/plain")),
+            Vec::<String>::new()
+        );
+        let problems = runner.check_retrieved(&plan, &answer(b"hellO", "text/plain"));
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("sent 5 bytes")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("registered hash")),
+            "{problems:?}"
+        );
+        let problems = runner.check_retrieved(&plan, &answer(b"hello!", "text/xml"));
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("registered size")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.contains("mimeType text/xml")),
+            "{problems:?}"
+        );
+    }
+
     #[test]
     fn civil_time_is_gregorian() {
         let (year, month, day, ..) = civil_now();
