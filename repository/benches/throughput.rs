@@ -29,7 +29,7 @@ use xds::model::*;
 use xds::transaction::Transaction;
 use xds::transform;
 use xds::wire::{self, Body, ContentType, Header, MultipartReader, MultipartWriter, OutContent};
-use xds_conformance::load::{Client, Operation, Rng, cpu_micros, load, ms, rss_mib};
+use xds_conformance::load::{Client, Operation, Rng, cpu_micros, load, ms, peak_rss_mib, rss_mib};
 use xds_conformance::support::{self, TempDir};
 
 #[global_allocator]
@@ -214,22 +214,6 @@ fn filler(seed: u64, size: usize) -> Vec<u8> {
     (0..size)
         .map(|_| b'a' + (rng.next_u64() % 26) as u8)
         .collect()
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| {
-            value
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn main() {

@@ -30,22 +30,12 @@ pub struct RetrievePlan {
 impl Repository {
     /// Looks the requested documents up (blocking store reads).
     pub fn plan_retrieve(&self, requests: Vec<DocumentRequest>) -> RetrievePlan {
-        let ours = self.settings().repository_unique_id.as_str();
         let mut errors = Vec::new();
         let mut documents = Vec::new();
         for request in requests {
             let unique_id = request.document_unique_id.clone();
-            if request.repository_unique_id != ours {
-                errors.push(
-                    RegistryError::error(
-                        XdsErrorCode::UnknownRepositoryId,
-                        format!(
-                            "repositoryUniqueId {} is not this repository ({ours})",
-                            request.repository_unique_id
-                        ),
-                    )
-                    .at(unique_id),
-                );
+            if let Some(error) = self.foreign_repository(&request) {
+                errors.push(error);
                 continue;
             }
             match self.store().document(&unique_id) {

@@ -11,22 +11,12 @@ impl Repository {
     /// Removes each requested document (blocking store writes). Success when all were removed,
     /// PartialSuccess when some were, Failure when none.
     pub fn remove_documents(&self, requests: &[DocumentRequest]) -> RegistryResponse {
-        let ours = self.settings().repository_unique_id.as_str();
         let mut errors = Vec::new();
         let mut removed = 0usize;
         for request in requests {
             let unique_id = &request.document_unique_id;
-            if request.repository_unique_id != ours {
-                errors.push(
-                    RegistryError::error(
-                        XdsErrorCode::UnknownRepositoryId,
-                        format!(
-                            "repositoryUniqueId {} is not this repository ({ours})",
-                            request.repository_unique_id
-                        ),
-                    )
-                    .at(unique_id.clone()),
-                );
+            if let Some(error) = self.foreign_repository(request) {
+                errors.push(error);
                 continue;
             }
             match self.store().remove_document(unique_id) {

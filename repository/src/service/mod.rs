@@ -12,6 +12,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use xds::XdsErrorCode;
+use xds::error::RegistryError;
+use xds::model::DocumentRequest;
+
 use crate::registry_client::RegistryClient;
 use crate::store::DocumentStore;
 
@@ -67,6 +71,21 @@ impl Repository {
 
     pub fn settings(&self) -> &ServiceSettings {
         &self.inner.settings
+    }
+
+    /// The error for an ITI-43 or ITI-86 request naming another repository, if it does.
+    fn foreign_repository(&self, request: &DocumentRequest) -> Option<RegistryError> {
+        let ours = self.settings().repository_unique_id.as_str();
+        (request.repository_unique_id != ours).then(|| {
+            RegistryError::error(
+                XdsErrorCode::UnknownRepositoryId,
+                format!(
+                    "repositoryUniqueId {} is not this repository ({ours})",
+                    request.repository_unique_id
+                ),
+            )
+            .at(request.document_unique_id.clone())
+        })
     }
 
     /// Claims a submission set uniqueId for this process; `None` if it is already in flight.
