@@ -1418,7 +1418,7 @@ fn text_element(name: &str, attributes: &[(&str, &str)], text: &str) -> Element 
     out
 }
 
-fn descendants(root: &Element) -> impl Iterator<Item = &Element> {
+pub(crate) fn descendants(root: &Element) -> impl Iterator<Item = &Element> {
     let mut stack = vec![root];
     std::iter::from_fn(move || {
         let next = stack.pop()?;
@@ -1568,6 +1568,11 @@ fn fill_times_at(text: &str, seconds: i64) -> String {
     text.replace("$now$", &now).replace("$lastyear$", &last)
 }
 
+/// The current time as HL7 DTM to the second (UTC).
+pub(crate) fn dtm_now() -> String {
+    fill_times("$now$")
+}
+
 fn today() -> String {
     let (year, month, day, ..) = civil_now();
     format!("{year:04}{month:02}{day:02}")
@@ -1668,9 +1673,11 @@ struct SoapRequest<'a> {
 }
 
 /// An answer: the body's first element (or the Fault) and the MIME parts by Content-ID.
-struct SoapAnswer {
-    body: Element,
-    parts: HashMap<String, Vec<u8>>,
+pub(crate) struct SoapAnswer {
+    /// HTTP status.
+    pub(crate) status: u16,
+    pub(crate) body: Element,
+    pub(crate) parts: HashMap<String, Vec<u8>>,
 }
 
 /// POSTs a SOAP 1.2 request and reads the answer, Simple SOAP or MTOM.
@@ -1729,7 +1736,7 @@ fn post_soap(request: &SoapRequest<'_>) -> Result<SoapAnswer, String> {
 }
 
 /// POSTs a payload and reads the SOAP answer, Simple SOAP or MTOM (chunked bodies too).
-fn exchange(
+pub(crate) fn exchange(
     address: SocketAddr,
     path: &str,
     content_type: &str,
@@ -1758,6 +1765,11 @@ fn exchange(
         .position(|window| window == b"\r\n\r\n")
         .ok_or("the HTTP answer has no header end")?;
     let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or("the HTTP answer has no status")?;
     let header = |name: &str| {
         head.split("\r\n").skip(1).find_map(|line| {
             let (key, value) = line.split_once(':')?;
@@ -1783,11 +1795,15 @@ fn exchange(
         .and_then(|soap_body| soap_body.elements().next())
         .cloned()
         .ok_or_else(|| "the answer has no SOAP Body content".to_owned())?;
-    Ok(SoapAnswer { body, parts })
+    Ok(SoapAnswer {
+        status,
+        body,
+        parts,
+    })
 }
 
 /// Lower-case hex SHA-1.
-fn hex_sha1(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha1(bytes: &[u8]) -> String {
     Sha1::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -1913,6 +1929,7 @@ mod tests {
             transaction,
         };
         let answer = |bytes: &[u8], mime_type: &str| SoapAnswer {
+            status: 200,
             body: parsed(&format!(
                 "<RetrieveDocumentSetResponse xmlns=\"{NS_XDS}\"><DocumentResponse>\
                  <RepositoryUniqueId>1.1</RepositoryUniqueId><DocumentUniqueId>1.2.3</DocumentUniqueId>\
