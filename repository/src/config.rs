@@ -98,7 +98,8 @@ pub struct RepositoryConfig {
     pub in_doubt_after_seconds: Option<u64>,
     /// Seconds between two looks at pending submissions.
     pub settle_interval_seconds: u64,
-    /// Check the SHA-1 of every retrieved document while it streams out.
+    /// Check the SHA-1 of every retrieved document while it streams out (end to end, about
+    /// 0.5 ms of CPU per MiB). Off, RocksDB checks each chunk's CRC32C as it is read.
     pub verify_on_read: bool,
 }
 
@@ -110,7 +111,7 @@ impl Default for RepositoryConfig {
             registry_timeout_seconds: 30,
             in_doubt_after_seconds: None,
             settle_interval_seconds: 5,
-            verify_on_read: true,
+            verify_on_read: false,
         }
     }
 }
@@ -280,6 +281,7 @@ impl Config {
                 block_cache_bytes: self.storage.block_cache_mib << 20,
                 chunk_write_buffer_bytes: self.storage.chunk_write_buffer_mib << 20,
                 background_jobs: self.storage.background_jobs,
+                verify_chunk_checksums: !self.repository.verify_on_read,
             },
             registry_url: self.repository.registry_url.clone(),
             registry_timeout,

@@ -4,6 +4,7 @@
 //! from the store into the MTOM answer. Message problems are SOAP faults; metadata problems
 //! are Failure responses with the repository's error codes.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
@@ -347,17 +348,23 @@ impl SoapEndpoint {
         let (mut out, body) = channel_body();
         let repository = self.repository.clone();
         tokio::task::spawn_blocking(move || {
-            let parts = plan
-                .documents
-                .iter()
-                .zip(content_ids)
-                .map(|(found, content_id)| OutgoingPart {
-                    content_id,
-                    content_type: header_safe(&found.record.mime_type).to_owned(),
-                    body: repository.document_reader(&found.record),
-                });
-            match writer.write_package(&mut out, ROOT_CONTENT_ID, envelope.as_bytes(), parts) {
-                Ok(_) => {
+            // Chunks go out as they were read from storage: no copy on the way.
+            let mut send = || -> std::io::Result<()> {
+                out.write_all(&writer.root_part_header(ROOT_CONTENT_ID))?;
+                out.write_all(envelope.as_bytes())?;
+                for (found, content_id) in plan.documents.iter().zip(&content_ids) {
+                    out.write_all(
+                        &writer.part_header(content_id, header_safe(&found.record.mime_type)),
+                    )?;
+                    let mut reader = repository.document_reader(&found.record);
+                    while let Some(chunk) = reader.next_chunk()? {
+                        out.write_bytes(chunk.into())?;
+                    }
+                }
+                out.write_all(&writer.closing())
+            };
+            match send() {
+                Ok(()) => {
                     if let Err(error) = out.finish() {
                         tracing::debug!("retrieve answer not delivered: {error}");
                     }

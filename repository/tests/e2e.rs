@@ -87,6 +87,27 @@ fn provided_documents_are_registered_with_their_hash_and_size_and_retrieved_byte
 }
 
 #[test]
+fn with_end_to_end_verification_documents_come_back_the_same() {
+    let patient = patient(10);
+    let config_dir = TempDir::new("verify-config");
+    let config = config_dir.path().join("repository.toml");
+    std::fs::write(&config, "[repository]\nverify_on_read = true\n").expect("write config");
+    let pair = Pair::start(
+        "verify",
+        &[&patient],
+        &["--config", config.to_str().expect("utf-8")],
+    );
+    let large = content(11, 2 * 1024 * 1024 + 5);
+    let metadata = provide_metadata("1.2.250.1.999.1.10", &patient, &[&unique("80")]);
+    let response = provide(pair.repository.address, &metadata, &[&large], true);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let (response, documents) =
+        retrieve(pair.repository.address, &[(REPOSITORY_ID, &unique("80"))]);
+    assert_eq!(response.status, ResponseStatus::Success);
+    assert_eq!(documents[0].content, large);
+}
+
+#[test]
 fn inline_base64_documents_are_accepted() {
     let patient = patient(2);
     let pair = Pair::start("inline", &[&patient], &[]);

@@ -122,6 +122,39 @@ impl DocumentReader {
     }
 }
 
+impl DocumentReader {
+    /// The next stored chunk whole (for writers that take ownership of buffers), with the same
+    /// checks as `read`; `None` at the end.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.position < self.current.len() {
+            let rest = self.current.split_off(self.position);
+            self.current.clear();
+            self.position = 0;
+            return Ok(Some(rest));
+        }
+        if self.next_chunk == self.record.chunk_count() {
+            self.check_end()?;
+            return Ok(None);
+        }
+        let chunk = self
+            .store
+            .chunk(self.record.blob, self.next_chunk)
+            .map_err(|error| io::Error::other(error.message))?;
+        let Some(chunk) = chunk else {
+            return Err(self.corrupt(format!("chunk {} is missing", self.next_chunk)));
+        };
+        if let Some(digest) = &mut self.digest {
+            digest.update(&chunk);
+        }
+        self.delivered += chunk.len() as u64;
+        self.next_chunk += 1;
+        if self.next_chunk == self.record.chunk_count() {
+            self.check_end()?;
+        }
+        Ok(Some(chunk))
+    }
+}
+
 impl Read for DocumentReader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if out.is_empty() {

@@ -51,14 +51,18 @@ pub struct RocksSettings {
     /// writes them to a blob file (twice this with the memtable being flushed).
     pub chunk_write_buffer_bytes: usize,
     pub background_jobs: i32,
+    /// RocksDB's own CRC32C check of each chunk read. Off when the service checks each
+    /// document's SHA-1 end to end while streaming it (one integrity check, not two).
+    pub verify_chunk_checksums: bool,
 }
 
 impl Default for RocksSettings {
     fn default() -> Self {
         Self {
             block_cache_bytes: 64 << 20,
-            chunk_write_buffer_bytes: 16 << 20,
+            chunk_write_buffer_bytes: 8 << 20,
             background_jobs: 2,
+            verify_chunk_checksums: true,
         }
     }
 }
@@ -66,6 +70,7 @@ impl Default for RocksSettings {
 /// The RocksDB document store.
 pub struct RocksDocumentStore {
     db: DB,
+    verify_chunk_checksums: bool,
 }
 
 impl std::fmt::Debug for RocksDocumentStore {
@@ -160,7 +165,10 @@ impl RocksDocumentStore {
             .collect();
         let db = DB::open_cf_descriptors(&options, path, descriptors)
             .map_err(|error| failed("open RocksDB", error))?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            verify_chunk_checksums: settings.verify_chunk_checksums,
+        })
     }
 
     fn family(&self, name: &str) -> StoreResult<&rocksdb::ColumnFamily> {
@@ -272,7 +280,13 @@ impl DocumentStore for RocksDocumentStore {
     }
 
     fn chunk(&self, blob: BlobId, index: u32) -> StoreResult<Option<Vec<u8>>> {
-        self.get(CHUNKS, &chunk_key(blob, index))
+        let mut options = rocksdb::ReadOptions::default();
+        options.set_verify_checksums(self.verify_chunk_checksums);
+        // A document is read once, front to back: do not let it evict the index blocks.
+        options.fill_cache(false);
+        self.db
+            .get_cf_opt(self.family(CHUNKS)?, chunk_key(blob, index), &options)
+            .map_err(|error| failed("read a chunk", error))
     }
 
     fn discard_blobs(&self, blobs: &[BlobId]) -> StoreResult<()> {

@@ -265,6 +265,16 @@ impl ChannelWriter {
         })
     }
 
+    /// Sends what is buffered, then `bytes` as frames of their own, without copying them (a
+    /// document chunk read from storage goes out as it is).
+    pub fn write_bytes(&mut self, bytes: Bytes) -> io::Result<()> {
+        self.flush()?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.send(bytes)
+    }
+
     /// Sends what is buffered and ends the body cleanly.
     pub fn finish(mut self) -> io::Result<()> {
         self.flush()?;
