@@ -7,8 +7,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
@@ -99,7 +99,7 @@ pub struct SoapEndpoint {
 }
 
 /// Answers one request.
-pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<ResponseBody> {
+pub async fn route(routes: Arc<Routes>, request: Request<HyperBody>) -> Response<ResponseBody> {
     let path = request.uri().path();
     if let Some((noop_path, answer)) = &routes.noop
         && noop_path == path
@@ -119,8 +119,44 @@ pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<
         return http::method_not_allowed();
     }
     let content_type = http::content_type(&request);
-    let body = BodyReader::new(request.into_body());
+    let length = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let body = match length {
+        // A small message (a retrieve, a removal, a submission of small documents) is read
+        // whole and decoded here: no hand-off to the blocking pool.
+        Some(length) if length <= SMALL_MESSAGE => {
+            match Limited::new(request.into_body(), SMALL_MESSAGE as usize)
+                .collect()
+                .await
+            {
+                Ok(collected) => Incoming::Whole(collected.to_bytes()),
+                Err(error) => {
+                    return fault(
+                        FaultCode::Sender,
+                        None,
+                        format!("reading the request body failed: {error}"),
+                        None,
+                    )
+                    .into_response();
+                }
+            }
+        }
+        _ => Incoming::Streamed(BodyReader::new(request.into_body())),
+    };
     routes.soap.handle(content_type, body).await
+}
+
+/// Messages up to this size are read whole before decoding.
+const SMALL_MESSAGE: u64 = 64 * 1024;
+
+/// A request body: whole, or still arriving.
+#[derive(Debug)]
+pub enum Incoming {
+    Whole(bytes::Bytes),
+    Streamed(BodyReader),
 }
 
 fn violations_response(violations: &[Violation]) -> RegistryResponse {
@@ -179,16 +215,25 @@ impl SoapEndpoint {
     }
 
     /// Handles one POSTed SOAP message whose body is still arriving.
-    pub async fn handle(&self, content_type: String, body: BodyReader) -> Response<ResponseBody> {
+    pub async fn handle(&self, content_type: String, body: Incoming) -> Response<ResponseBody> {
         let store = Arc::clone(self.repository.store());
         let limits = Arc::clone(&self.limits);
         let decoding_type = content_type.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
-            let mut sink = BlobSink::new(store);
-            let result = wire::decode_message(&decoding_type, body, &limits, &mut sink);
-            (result, sink.into_uploads())
-        })
-        .await;
+        let decoded = match body {
+            Incoming::Whole(bytes) => {
+                let mut sink = BlobSink::new(store);
+                let result = wire::decode_message(&decoding_type, &bytes[..], &limits, &mut sink);
+                Ok((result, sink.into_uploads()))
+            }
+            Incoming::Streamed(reader) => {
+                tokio::task::spawn_blocking(move || {
+                    let mut sink = BlobSink::new(store);
+                    let result = wire::decode_message(&decoding_type, reader, &limits, &mut sink);
+                    (result, sink.into_uploads())
+                })
+                .await
+            }
+        };
         let (result, uploads) = match decoded {
             Ok(pair) => pair,
             Err(error) => {
@@ -290,16 +335,9 @@ impl SoapEndpoint {
         requests: Vec<xds::model::DocumentRequest>,
         relates_to: Option<String>,
     ) -> Response<ResponseBody> {
-        let repository = self.repository.clone();
-        let plan =
-            match tokio::task::spawn_blocking(move || repository.plan_retrieve(requests)).await {
-                Ok(plan) => plan,
-                Err(error) => {
-                    tracing::error!("failed to look documents up: {error}");
-                    return fault(FaultCode::Receiver, None, "internal error", relates_to)
-                        .into_response();
-                }
-            };
+        // A few point reads of small records, usually from cache: cheaper here than a hand-off
+        // to the blocking pool (the documents themselves stream from a blocking thread).
+        let plan = self.repository.plan_retrieve(requests);
         let content_ids: Vec<String> = (1..=plan.documents.len())
             .map(|index| format!("document{index}@xds-repository"))
             .collect();
