@@ -10,20 +10,8 @@ mod common;
 
 use common::{TempDir, patient_add, start_registry};
 use xds_conformance::runner::{Patients, Runner, Site, Verdict, tally};
+use xds_conformance::suites::NIST_SUITES;
 use xds_conformance::testkit;
-
-/// ITI-18 tests (CATALOG.md "Registry — ITI-18 Registry Stored Query").
-const STORED_QUERY: [&str; 14] = [
-    "11897", "11898", "11899", "11901", "11902", "11903", "11904", "11905", "11906", "11907",
-    "11908", "11909", "12368", "15803",
-];
-
-/// ITI-42 tests (CATALOG.md "Registry — ITI-42 Register Document Set-b").
-const REGISTER: [&str; 24] = [
-    "11990", "11991", "11992", "11993", "11994", "11995", "11996", "11997", "11998", "11998a",
-    "11999", "12000", "12000.1a", "12001", "12002", "12004", "12022", "12084", "12323", "12326",
-    "12327", "12370", "12379", "15806",
-];
 
 /// Steps that are expected not to pass here, each with its reason. Everything else must pass.
 const EXCEPTIONS: [(&str, &str); 0] = [];
@@ -56,11 +44,14 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
     };
     let mut runner = Runner::new(&tests, site, patients);
     let mut outcomes = Vec::new();
-    for test in ["12346", "12374"]
+    // The harness's registry suites, in their order: fixtures, ITI-18, ITI-42.
+    let tests: Vec<&str> = NIST_SUITES
         .iter()
-        .chain(&STORED_QUERY)
-        .chain(&REGISTER)
-    {
+        .filter(|suite| !suite.needs_repository)
+        .flat_map(|suite| suite.tests.iter().copied())
+        .collect();
+    assert_eq!(tests.len(), 2 + 14 + 24, "{tests:?}");
+    for test in tests {
         outcomes.extend(runner.run_test(test));
     }
     for outcome in &outcomes {

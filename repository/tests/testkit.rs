@@ -11,28 +11,8 @@ mod common;
 
 use common::*;
 use xds_conformance::runner::{Patients, Runner, Site, StepOutcome, tally};
+use xds_conformance::suites::NIST_SUITES;
 use xds_conformance::testkit;
-
-/// CATALOG.md "Repository — ITI-41", "ITI-43" and "ITI-86", less the tests listed below.
-const TESTS: [&str; 17] = [
-    "11966",
-    "11979",
-    "11981",
-    "11983",
-    "11986",
-    "12369",
-    "15816",
-    "ReposAcceptanceTest-1111",
-    "ReposAcceptanceTest-1112",
-    "ReposAcceptanceTest-1113",
-    "12021",
-    "12029",
-    "12360",
-    "50000",
-    "50001",
-    "50002",
-    "50003",
-];
 
 /// Tests not run here, each with its reason.
 const NOT_RUN: [(&str, &str); 1] = [(
@@ -44,6 +24,21 @@ const NOT_RUN: [(&str, &str); 1] = [(
 /// cid, a WCF-style DICOM submission) with hard-coded patient ids and uniqueIds, so each runs
 /// on fresh daemons with those patients fed.
 const RAW: [&str; 2] = ["PnrXop", "PnrNoXop"];
+
+/// The harness's `nist-repository` suite (CATALOG.md "Repository — ITI-41", "ITI-43",
+/// "ITI-86"), less the raw-HTTP tests, which run apart.
+fn tests() -> Vec<&'static str> {
+    let suite = NIST_SUITES
+        .iter()
+        .find(|suite| suite.name == "nist-repository")
+        .expect("the repository suite");
+    suite
+        .tests
+        .iter()
+        .copied()
+        .filter(|test| !RAW.contains(test))
+        .collect()
+}
 const RAW_PATIENTS: [&str; 3] = [
     "SR7^^^&1.2.260&ISO",
     "IDS-AD027-a^^^&1.3.6.1.4.1.21367.2005.13.20.1000&ISO",
@@ -106,13 +101,15 @@ fn run_on_fresh_daemons(name: &str, tests: &[&str], extra: &[&str]) -> Vec<StepO
 
 #[test]
 fn nist_testkit_repository_groups_pass() {
-    for test in TESTS.iter().chain(&RAW) {
+    let tests = tests();
+    assert!(tests.len() >= 17, "{tests:?}");
+    for test in tests.iter().chain(&RAW) {
         assert!(
             !NOT_RUN.iter().any(|(name, _)| name == test),
             "{test} is both run and listed as not run"
         );
     }
-    let mut outcomes = run_on_fresh_daemons("testkit", &TESTS, &[]);
+    let mut outcomes = run_on_fresh_daemons("testkit", &tests, &[]);
     for raw in RAW {
         outcomes.extend(run_on_fresh_daemons(raw, &[raw], &RAW_PATIENTS));
     }

@@ -123,15 +123,9 @@ impl DocumentReader {
 }
 
 impl DocumentReader {
-    /// The next stored chunk whole (for writers that take ownership of buffers), with the same
-    /// checks as `read`; `None` at the end.
-    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
-        if self.position < self.current.len() {
-            let rest = self.current.split_off(self.position);
-            self.current.clear();
-            self.position = 0;
-            return Ok(Some(rest));
-        }
+    /// Loads the next stored chunk, hashing and counting it; `None` at the end, once the final
+    /// checks passed.
+    fn load(&mut self) -> io::Result<Option<Vec<u8>>> {
         if self.next_chunk == self.record.chunk_count() {
             self.check_end()?;
             return Ok(None);
@@ -148,10 +142,19 @@ impl DocumentReader {
         }
         self.delivered += chunk.len() as u64;
         self.next_chunk += 1;
-        if self.next_chunk == self.record.chunk_count() {
-            self.check_end()?;
-        }
         Ok(Some(chunk))
+    }
+
+    /// The next stored chunk whole (for writers that take ownership of buffers), with the same
+    /// checks as `read`; `None` at the end.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.position < self.current.len() {
+            let rest = self.current.split_off(self.position);
+            self.current.clear();
+            self.position = 0;
+            return Ok(Some(rest));
+        }
+        self.load()
     }
 }
 
@@ -161,24 +164,13 @@ impl Read for DocumentReader {
             return Ok(0);
         }
         while self.position == self.current.len() {
-            if self.next_chunk == self.record.chunk_count() {
-                self.check_end()?;
-                return Ok(0);
+            match self.load()? {
+                None => return Ok(0),
+                Some(chunk) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
             }
-            let chunk = self
-                .store
-                .chunk(self.record.blob, self.next_chunk)
-                .map_err(|error| io::Error::other(error.message))?;
-            let Some(chunk) = chunk else {
-                return Err(self.corrupt(format!("chunk {} is missing", self.next_chunk)));
-            };
-            if let Some(digest) = &mut self.digest {
-                digest.update(&chunk);
-            }
-            self.delivered += chunk.len() as u64;
-            self.current = chunk;
-            self.position = 0;
-            self.next_chunk += 1;
         }
         let count = out.len().min(self.current.len() - self.position);
         out[..count].copy_from_slice(&self.current[self.position..self.position + count]);
