@@ -122,7 +122,7 @@ fn inline_base64_documents_are_accepted() {
 #[test]
 fn a_supplied_hash_or_size_that_differs_is_refused_and_nothing_is_kept() {
     let patient = patient(3);
-    let mut pair = Pair::start("hash", &[&patient], &[]);
+    let pair = Pair::start("hash", &[&patient], &[]);
     let text = b"the real bytes".to_vec();
     let mut metadata = provide_metadata(
         "1.2.250.1.999.1.3",
@@ -152,8 +152,7 @@ fn a_supplied_hash_or_size_that_differs_is_refused_and_nothing_is_kept() {
     let response = provide(pair.repository.address, &metadata, &[&text], true);
     assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
 
-    assert!(pair.repository.stop().success());
-    let stored = inventory(pair.repository_dir.path());
+    let stored = pair.stop_repository_and_list();
     assert_eq!(
         stored.documents.len(),
         1,
@@ -165,7 +164,6 @@ fn a_supplied_hash_or_size_that_differs_is_refused_and_nothing_is_kept() {
         1,
         "no chunk of a refused document is left"
     );
-    pair.repository = start_repository(pair.repository_dir.path(), pair.registry.address, 0, &[]);
 }
 
 #[test]
@@ -182,13 +180,7 @@ fn a_registry_rejection_is_relayed_and_rolls_the_documents_back() {
         response.errors[0].code.to_string(),
         "XDSDocumentUniqueIdError"
     );
-    let Pair {
-        repository,
-        repository_dir,
-        ..
-    } = pair;
-    assert!(repository.stop().success());
-    let stored = inventory(repository_dir.path());
+    let stored = pair.stop_repository_and_list();
     assert!(stored.documents.is_empty() && stored.pending.is_empty());
     assert!(stored.uploads.is_empty() && stored.chunk_blobs.is_empty());
 }
@@ -221,13 +213,7 @@ fn a_retried_submission_gets_the_same_answer_and_is_stored_once() {
         &find_documents(&patient),
     );
     assert_eq!(found.metadata.document_entries.len(), 1);
-    let Pair {
-        repository,
-        repository_dir,
-        ..
-    } = pair;
-    assert!(repository.stop().success());
-    let stored = inventory(repository_dir.path());
+    let stored = pair.stop_repository_and_list();
     assert_eq!(stored.documents.len(), 1);
     assert_eq!(stored.chunk_blobs.len(), 1);
 }
@@ -346,13 +332,7 @@ fn oversize_truncated_and_abandoned_uploads_leave_nothing_behind() {
     // The daemon still serves, and nothing of the failed uploads is kept.
     let response = provide(address, &metadata, &[b"fits"], true);
     assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
-    let Pair {
-        repository,
-        repository_dir,
-        ..
-    } = pair;
-    assert!(repository.stop().success());
-    let stored = inventory(repository_dir.path());
+    let stored = pair.stop_repository_and_list();
     assert_eq!(stored.documents.len(), 1);
     assert!(stored.uploads.is_empty(), "{:?}", stored.uploads);
     assert_eq!(stored.chunk_blobs.len(), 1);

@@ -97,6 +97,22 @@ impl Pair {
     }
 }
 
+impl Pair {
+    /// Stops the repository cleanly (SIGTERM) and lists what its store holds.
+    pub fn stop_repository_and_list(self) -> Inventory {
+        let Pair {
+            repository,
+            repository_dir,
+            ..
+        } = self;
+        assert!(
+            repository.stop().success(),
+            "the repository did not stop cleanly"
+        );
+        inventory(repository_dir.path())
+    }
+}
+
 /// What the repository's store holds (the repository must be stopped).
 pub fn inventory(repository_dir: &Path) -> Inventory {
     let store =
