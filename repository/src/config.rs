@@ -336,6 +336,21 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_configuration_parses_validates_and_states_the_defaults() {
+        let sample: Config = toml::from_str(include_str!("../repository.example.toml"))
+            .expect("the sample parses with no unknown key");
+        let settings = sample.validate().expect("the sample is valid");
+        let mut defaults = Config::default();
+        defaults.server.insecure = true;
+        assert_eq!(
+            format!("{settings:?}"),
+            format!("{:?}", defaults.validate().expect("defaults are valid")),
+            "the sample states the defaults"
+        );
+        assert_eq!(settings.listen.port(), 8081);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let error =
             toml::from_str::<Config>("[repository]\nregistry = 'x'\n").expect_err("unknown key");
