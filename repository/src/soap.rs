@@ -149,6 +149,10 @@ pub async fn route(routes: Arc<Routes>, request: Request<HyperBody>) -> Response
     routes.soap.handle(content_type, body).await
 }
 
+/// Retrieve answers whose documents add up to at most this are read before answering, on the
+/// async worker; larger ones stream from a blocking thread.
+const INLINE_ANSWER: u64 = 2 * 1024 * 1024;
+
 /// Messages up to this size are read whole before decoding.
 const SMALL_MESSAGE: u64 = 64 * 1024;
 
@@ -383,35 +387,74 @@ impl SoapEndpoint {
                 + found.record.size;
         }
         let content_type = writer.content_type(ROOT_CONTENT_ID, Some(action));
-        let (mut out, body) = channel_body();
-        let repository = self.repository.clone();
-        tokio::task::spawn_blocking(move || {
-            // Chunks go out as they were read from storage: no copy on the way.
-            let mut send = || -> std::io::Result<()> {
-                out.write_all(&writer.root_part_header(ROOT_CONTENT_ID))?;
-                out.write_all(envelope.as_bytes())?;
-                for (found, content_id) in plan.documents.iter().zip(&content_ids) {
-                    out.write_all(
-                        &writer.part_header(content_id, header_safe(&found.record.mime_type)),
-                    )?;
-                    let mut reader = repository.document_reader(&found.record);
-                    while let Some(chunk) = reader.next_chunk()? {
-                        out.write_bytes(chunk.into())?;
+        let documents_size: u64 = plan.documents.iter().map(|found| found.record.size).sum();
+        let body = if documents_size <= INLINE_ANSWER {
+            // Small enough to read here: no hand-off to the blocking pool, and a damaged
+            // document can still get a proper answer instead of a broken one.
+            let mut parts = vec![
+                bytes::Bytes::from(writer.root_part_header(ROOT_CONTENT_ID)),
+                bytes::Bytes::from(envelope.into_bytes()),
+            ];
+            for (found, content_id) in plan.documents.iter().zip(&content_ids) {
+                parts.push(
+                    writer
+                        .part_header(content_id, header_safe(&found.record.mime_type))
+                        .into(),
+                );
+                let mut reader = self.repository.document_reader(&found.record);
+                loop {
+                    match reader.next_chunk() {
+                        Ok(Some(chunk)) => parts.push(chunk.into()),
+                        Ok(None) => break,
+                        Err(error) => {
+                            return fault(
+                                FaultCode::Receiver,
+                                None,
+                                format!(
+                                    "document {} cannot be read: {error}",
+                                    found.request.document_unique_id
+                                ),
+                                None,
+                            )
+                            .into_response();
+                        }
                     }
                 }
-                out.write_all(&writer.closing())
-            };
-            match send() {
-                Ok(()) => {
-                    if let Err(error) = out.finish() {
-                        tracing::debug!("retrieve answer not delivered: {error}");
-                    }
-                }
-                // The writer is dropped unfinished: the client sees a broken answer.
-                Err(error) => tracing::debug!("retrieve answer abandoned: {error}"),
             }
-        });
-        let mut response = http::response(StatusCode::OK, &content_type, body.boxed());
+            parts.push(writer.closing().into());
+            http::frames(parts)
+        } else {
+            let (mut out, body) = channel_body();
+            let repository = self.repository.clone();
+            tokio::task::spawn_blocking(move || {
+                // Chunks go out as they were read from storage: no copy on the way.
+                let mut send = || -> std::io::Result<()> {
+                    out.write_all(&writer.root_part_header(ROOT_CONTENT_ID))?;
+                    out.write_all(envelope.as_bytes())?;
+                    for (found, content_id) in plan.documents.iter().zip(&content_ids) {
+                        out.write_all(
+                            &writer.part_header(content_id, header_safe(&found.record.mime_type)),
+                        )?;
+                        let mut reader = repository.document_reader(&found.record);
+                        while let Some(chunk) = reader.next_chunk()? {
+                            out.write_bytes(chunk.into())?;
+                        }
+                    }
+                    out.write_all(&writer.closing())
+                };
+                match send() {
+                    Ok(()) => {
+                        if let Err(error) = out.finish() {
+                            tracing::debug!("retrieve answer not delivered: {error}");
+                        }
+                    }
+                    // The writer is dropped unfinished: the client sees a broken answer.
+                    Err(error) => tracing::debug!("retrieve answer abandoned: {error}"),
+                }
+            });
+            body.boxed()
+        };
+        let mut response = http::response(StatusCode::OK, &content_type, body);
         if let Ok(value) = length.to_string().parse() {
             response
                 .headers_mut()

@@ -37,6 +37,36 @@ pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
         .boxed()
 }
 
+/// A body made of frames that are all at hand (headers, documents already read): each goes out
+/// as it is, without being copied into one buffer.
+pub fn frames(frames: Vec<Bytes>) -> ResponseBody {
+    FramesBody {
+        frames: frames.into(),
+    }
+    .boxed()
+}
+
+#[derive(Debug)]
+struct FramesBody {
+    frames: std::collections::VecDeque<Bytes>,
+}
+
+impl Body for FramesBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        Poll::Ready(self.frames.pop_front().map(|bytes| Ok(Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.frames.is_empty()
+    }
+}
+
 /// A response with a status, a Content-Type and a body.
 pub fn response(
     status: StatusCode,
