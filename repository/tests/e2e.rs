@@ -365,3 +365,89 @@ fn wrong_paths_methods_actions_and_bodies_get_precise_faults() {
         answer.text()
     );
 }
+
+/// ITI-43 for one document, raw: the HTTP exchange as it happened.
+fn retrieve_raw(repository: std::net::SocketAddr, unique_id: &str) -> Result<Answer, String> {
+    let body =
+        xds::wire::Body::<xds::wire::OutContent>::Retrieve(xds::wire::RetrieveDocumentSetRequest {
+            requests: vec![xds::wire::DocumentRequest {
+                home_community_id: None,
+                repository_unique_id: Some(REPOSITORY_ID.to_owned()),
+                document_unique_id: Some(unique_id.to_owned()),
+            }],
+        });
+    try_post(
+        repository,
+        REPOSITORY_PATH,
+        SOAP,
+        envelope(xds::transaction::Transaction::Iti43, &body).as_bytes(),
+    )
+}
+
+#[test]
+fn a_damaged_stored_document_is_never_served_as_if_whole() {
+    use xds_repository::store::DocumentStore;
+    use xds_repository::store::rocks::{RocksDocumentStore, RocksSettings};
+
+    let patient = patient(12);
+    let config_dir = TempDir::new("damaged-config");
+    let config = config_dir.path().join("repository.toml");
+    std::fs::write(&config, "[repository]\nverify_on_read = true\n").expect("write config");
+    let config = config.to_str().expect("utf-8").to_owned();
+    let pair = Pair::start("damaged", &[&patient], &["--config", &config]);
+    // One answer read before it is sent, one streamed (more than 2 MiB).
+    let small = b"exactly these bytes".to_vec();
+    let large = content(12, 3 * 1024 * 1024);
+    let metadata = provide_metadata(
+        "1.2.250.1.999.1.12",
+        &patient,
+        &[&unique("90"), &unique("91")],
+    );
+    let response = provide(pair.repository.address, &metadata, &[&small, &large], true);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+
+    // Change one byte of each stored document behind the daemon's back.
+    let Pair {
+        registry,
+        repository,
+        repository_dir,
+        registry_dir: _registry_dir,
+    } = pair;
+    assert!(repository.stop().success());
+    {
+        let store = RocksDocumentStore::open(
+            &repository_dir.path().join("documents"),
+            RocksSettings::default(),
+        )
+        .expect("open the store");
+        for (_, record) in store.inventory().expect("inventory").documents {
+            let mut chunk = store.chunk(record.blob, 0).expect("read").expect("chunk 0");
+            chunk[0] ^= 0x01;
+            store.put_chunk(record.blob, 0, &chunk).expect("write");
+        }
+        store.sync().expect("sync");
+    }
+    let repository = start_repository(
+        repository_dir.path(),
+        registry.address,
+        0,
+        &["--config", &config],
+    );
+
+    // Read before sending: a Receiver fault says so.
+    let answer = retrieve_raw(repository.address, &unique("90")).expect("an answer");
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    assert!(answer.text().contains("Receiver"), "{}", answer.text());
+    assert!(answer.text().contains("damaged"), "{}", answer.text());
+    // Streamed: the answer breaks before its end instead of arriving complete.
+    match retrieve_raw(repository.address, &unique("91")) {
+        Err(problem) => assert!(
+            problem.contains("cut") || problem.contains("receive"),
+            "{problem}"
+        ),
+        Ok(answer) => panic!(
+            "a damaged document arrived as a whole answer ({} bytes)",
+            answer.body.len()
+        ),
+    }
+}
