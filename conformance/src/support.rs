@@ -258,35 +258,42 @@ pub fn answer_body(answer: &Answer) -> Body<Vec<u8>> {
         .expect("content")
 }
 
+/// POSTs `body` in a SOAP 1.2 envelope with the transaction's action; asserts HTTP 200.
+pub fn post_soap(
+    address: SocketAddr,
+    path: &str,
+    transaction: Transaction,
+    body: &Body<OutContent>,
+) -> Answer {
+    let answer = post(address, path, SOAP, envelope(transaction, body).as_bytes());
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    answer
+}
+
+/// The RegistryResponse of an answer, in model terms.
+pub fn registry_response(answer: &Answer) -> RegistryResponse {
+    match answer_body(answer) {
+        Body::RegistryResponse(response) => {
+            transform::registry_response_from_wire(&response).expect("valid RegistryResponse")
+        }
+        other => panic!(
+            "unexpected answer {}: {}",
+            other.element_name(),
+            answer.text()
+        ),
+    }
+}
+
 /// ITI-42 over SOAP to `address` and `path`.
 pub fn register(address: SocketAddr, path: &str, metadata: &Metadata) -> RegistryResponse {
     let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
-    let answer = post(
-        address,
-        path,
-        SOAP,
-        envelope(Transaction::Iti42, &body).as_bytes(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    match answer_body(&answer) {
-        Body::RegistryResponse(response) => {
-            transform::registry_response_from_wire(&response).expect("valid response")
-        }
-        other => panic!("unexpected answer {}", other.element_name()),
-    }
+    registry_response(&post_soap(address, path, Transaction::Iti42, &body))
 }
 
 /// ITI-18 over SOAP to `address` and `path`.
 pub fn query(address: SocketAddr, path: &str, request: &StoredQueryRequest) -> QueryResponse {
     let body = Body::AdhocQuery(transform::stored_query_to_wire(request));
-    let answer = post(
-        address,
-        path,
-        SOAP,
-        envelope(Transaction::Iti18, &body).as_bytes(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    match answer_body(&answer) {
+    match answer_body(&post_soap(address, path, Transaction::Iti18, &body)) {
         Body::AdhocQueryResponse(response) => {
             transform::query_response_from_wire(&response, Options::REGISTRY)
                 .expect("valid query response")

@@ -174,43 +174,28 @@ impl Config {
     /// Checks every value and derives the runtime settings. All problems are reported.
     pub fn validate(&self) -> Result<Settings, ConfigError> {
         let mut problems = Vec::new();
-        let listen = self.server.listen.parse::<SocketAddr>().ok();
-        if listen.is_none() {
-            problems.push(format!(
-                "server.listen {:?} is not ADDR:PORT",
-                self.server.listen
-            ));
-        }
-        if !self.server.insecure {
-            problems.push(
-                "mutual TLS is not available yet (it arrives with the trust work); run with \
-                 --insecure (server.insecure = true) on a trusted network only"
-                    .to_owned(),
-            );
-        }
-        for (name, value) in [
-            (
-                "server.grpc_listen (--grpc-listen)",
-                &self.server.grpc_listen,
-            ),
-            (
-                "server.admin_listen (--admin-listen)",
-                &self.server.admin_listen,
-            ),
-        ] {
-            if value.is_some() {
-                problems.push(format!(
-                    "{name}: this listener is not available in this version"
-                ));
-            }
-        }
         let mut soap_paths = vec![self.server.soap_path.clone()];
         soap_paths.extend(self.server.soap_path_aliases.iter().cloned());
-        for path in soap_paths.iter().chain(self.server.noop_path.iter()) {
-            if !path.starts_with('/') {
-                problems.push(format!("endpoint path {path:?} must start with '/'"));
-            }
-        }
+        let paths: Vec<&String> = soap_paths
+            .iter()
+            .chain(self.server.noop_path.iter())
+            .collect();
+        let listen = xds::net::daemon::check_server(
+            &self.server.listen,
+            self.server.insecure,
+            &[
+                (
+                    "server.grpc_listen (--grpc-listen)",
+                    &self.server.grpc_listen,
+                ),
+                (
+                    "server.admin_listen (--admin-listen)",
+                    &self.server.admin_listen,
+                ),
+            ],
+            &paths,
+            &mut problems,
+        );
         let repository_unique_id = Oid::parse(&self.repository.repository_unique_id).ok();
         if repository_unique_id.is_none() {
             problems.push(format!(

@@ -4,7 +4,6 @@
 //! from the store into the MTOM answer. Message problems are SOAP faults; metadata problems
 //! are Failure responses with the repository's error codes.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use http_body_util::{BodyExt, Limited};
@@ -258,34 +257,36 @@ impl SoapEndpoint {
         let mtom = message.mtom;
         match (transaction, message.envelope.body) {
             (Transaction::Iti41, Body::ProvideAndRegister(request)) => {
-                let mut response =
+                // A MIME part no xds:Document refers to is a document without metadata.
+                let orphans: Vec<RegistryError> = message
+                    .unreferenced
+                    .iter()
+                    .map(|part| {
+                        RegistryError::error(
+                            XdsErrorCode::MissingDocumentMetadata,
+                            format!(
+                                "MIME part <{}> is not referred to by any xds:Document",
+                                part.content_id.as_deref().unwrap_or("")
+                            ),
+                        )
+                    })
+                    .collect();
+                let response =
                     match transform::provide_and_register_from_wire(request, Options::REPOSITORY) {
+                        Err(violations) => RegistryResponse::from_errors(
+                            violations
+                                .iter()
+                                .map(Violation::to_registry_error)
+                                .chain(orphans)
+                                .collect(),
+                        ),
+                        Ok(_) if !orphans.is_empty() => RegistryResponse::from_errors(orphans),
                         Ok(request) => {
-                            if message.unreferenced.is_empty() {
-                                self.repository
-                                    .provide_and_register(request, header.security, uploads)
-                                    .await
-                            } else {
-                                RegistryResponse::success()
-                            }
+                            self.repository
+                                .provide_and_register(request, header.security, uploads)
+                                .await
                         }
-                        Err(violations) => violations_response(&violations),
                     };
-                for part in &message.unreferenced {
-                    response = RegistryResponse::from_errors(
-                        response
-                            .errors
-                            .into_iter()
-                            .chain(std::iter::once(RegistryError::error(
-                                XdsErrorCode::MissingDocumentMetadata,
-                                format!(
-                                    "MIME part <{}> is not referred to by any xds:Document",
-                                    part.content_id.as_deref().unwrap_or("")
-                                ),
-                            )))
-                            .collect(),
-                    );
-                }
                 status_answer(transaction, relates_to, &response, mtom).into_response()
             }
             (Transaction::Iti43, Body::Retrieve(request)) => {
@@ -388,61 +389,28 @@ impl SoapEndpoint {
         }
         let content_type = writer.content_type(ROOT_CONTENT_ID, Some(action));
         let documents_size: u64 = plan.documents.iter().map(|found| found.record.size).sum();
+        let answer = RetrieveAnswer {
+            repository: self.repository.clone(),
+            writer,
+            envelope,
+            plan,
+            content_ids,
+        };
         let body = if documents_size <= INLINE_ANSWER {
             // Small enough to read here: no hand-off to the blocking pool, and a damaged
-            // document can still get a proper answer instead of a broken one.
-            let mut parts = vec![
-                bytes::Bytes::from(writer.root_part_header(ROOT_CONTENT_ID)),
-                bytes::Bytes::from(envelope.into_bytes()),
-            ];
-            for (found, content_id) in plan.documents.iter().zip(&content_ids) {
-                parts.push(
-                    writer
-                        .part_header(content_id, header_safe(&found.record.mime_type))
-                        .into(),
-                );
-                let mut reader = self.repository.document_reader(&found.record);
-                loop {
-                    match reader.next_chunk() {
-                        Ok(Some(chunk)) => parts.push(chunk.into()),
-                        Ok(None) => break,
-                        Err(error) => {
-                            return fault(
-                                FaultCode::Receiver,
-                                None,
-                                format!(
-                                    "document {} cannot be read: {error}",
-                                    found.request.document_unique_id
-                                ),
-                                None,
-                            )
-                            .into_response();
-                        }
-                    }
-                }
+            // document still gets a proper answer instead of a broken one.
+            let mut frames = Vec::new();
+            if let Err(error) = answer.emit(&mut |bytes| {
+                frames.push(bytes);
+                Ok(())
+            }) {
+                return fault(FaultCode::Receiver, None, error.to_string(), None).into_response();
             }
-            parts.push(writer.closing().into());
-            http::frames(parts)
+            http::frames(frames)
         } else {
             let (mut out, body) = channel_body();
-            let repository = self.repository.clone();
             tokio::task::spawn_blocking(move || {
-                // Chunks go out as they were read from storage: no copy on the way.
-                let mut send = || -> std::io::Result<()> {
-                    out.write_all(&writer.root_part_header(ROOT_CONTENT_ID))?;
-                    out.write_all(envelope.as_bytes())?;
-                    for (found, content_id) in plan.documents.iter().zip(&content_ids) {
-                        out.write_all(
-                            &writer.part_header(content_id, header_safe(&found.record.mime_type)),
-                        )?;
-                        let mut reader = repository.document_reader(&found.record);
-                        while let Some(chunk) = reader.next_chunk()? {
-                            out.write_bytes(chunk.into())?;
-                        }
-                    }
-                    out.write_all(&writer.closing())
-                };
-                match send() {
+                match answer.emit(&mut |bytes| out.write_bytes(bytes)) {
                     Ok(()) => {
                         if let Err(error) = out.finish() {
                             tracing::debug!("retrieve answer not delivered: {error}");
@@ -461,6 +429,38 @@ impl SoapEndpoint {
                 .insert(hyper::header::CONTENT_LENGTH, value);
         }
         response
+    }
+}
+
+/// An ITI-43 MTOM answer ready to go out, frame by frame: the root part, then each document as
+/// the chunks read from storage (never copied), then the closing delimiter.
+struct RetrieveAnswer {
+    repository: Repository,
+    writer: MultipartWriter,
+    envelope: String,
+    plan: crate::service::iti43::RetrievePlan,
+    content_ids: Vec<String>,
+}
+
+impl RetrieveAnswer {
+    fn emit(
+        self,
+        send: &mut dyn FnMut(bytes::Bytes) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        send(self.writer.root_part_header(ROOT_CONTENT_ID).into())?;
+        send(self.envelope.into_bytes().into())?;
+        for (found, content_id) in self.plan.documents.iter().zip(&self.content_ids) {
+            send(
+                self.writer
+                    .part_header(content_id, header_safe(&found.record.mime_type))
+                    .into(),
+            )?;
+            let mut reader = self.repository.document_reader(&found.record);
+            while let Some(chunk) = reader.next_chunk()? {
+                send(chunk.into())?;
+            }
+        }
+        send(self.writer.closing().into())
     }
 }
 

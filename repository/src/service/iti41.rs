@@ -9,8 +9,7 @@ use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse, ResponseStatus, Severity};
 use xds::model::{Metadata, ObjectId, ProvideAndRegister, Sha1Hash};
-use xds::transform;
-use xds::wire::{self, Attachment, Body, RawXml};
+use xds::wire::{Attachment, RawXml};
 
 use super::Repository;
 use super::recovery::Settled;
@@ -58,10 +57,28 @@ pub(crate) fn restored_response(stored: &StoredResponse) -> RegistryResponse {
     }
 }
 
-/// SHA-1 of the registration the repository sends: the identity of a submission.
+/// SHA-1 of the metadata the repository registers (hash, size and repositoryUniqueId set):
+/// the identity of a submission. Taken over the compact storage encoding, not a second
+/// rendering of the ebRIM the client writes anyway.
 fn registration_digest(metadata: &Metadata) -> [u8; 20] {
-    let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
-    Sha1::digest(wire::write_body_document(&body).as_bytes()).into()
+    let mut digest = Sha1::new();
+    // Encoding into a hasher cannot fail for in-memory model values.
+    let _ = postcard::to_io(metadata, DigestWriter(&mut digest));
+    digest.finalize().into()
+}
+
+/// Feeds bytes written to it into a SHA-1 (so the encoding is never held whole).
+struct DigestWriter<'a>(&'a mut Sha1);
+
+impl std::io::Write for DigestWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn repository_error(error: impl std::fmt::Display) -> RegistryResponse {

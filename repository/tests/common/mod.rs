@@ -197,20 +197,6 @@ pub fn provide_request(metadata: &Metadata, contents: &[&[u8]], mtom: bool) -> (
     )
 }
 
-fn registry_response_of(answer: &Answer) -> RegistryResponse {
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    match answer_body(answer) {
-        Body::RegistryResponse(response) => {
-            transform::registry_response_from_wire(&response).expect("valid RegistryResponse")
-        }
-        other => panic!(
-            "unexpected answer {}: {}",
-            other.element_name(),
-            answer.text()
-        ),
-    }
-}
-
 /// ITI-41.
 pub fn provide(
     repository: SocketAddr,
@@ -219,7 +205,7 @@ pub fn provide(
     mtom: bool,
 ) -> RegistryResponse {
     let (content_type, body) = provide_request(metadata, contents, mtom);
-    registry_response_of(&post(repository, REPOSITORY_PATH, &content_type, &body))
+    registry_response(&post(repository, REPOSITORY_PATH, &content_type, &body))
 }
 
 /// One retrieved document.
@@ -249,13 +235,7 @@ pub fn retrieve(
     let body = Body::Retrieve(wire::RetrieveDocumentSetRequest {
         requests: transform::document_requests_to_wire(&document_requests(requests)),
     });
-    let answer = post(
-        repository,
-        REPOSITORY_PATH,
-        SOAP,
-        envelope(Transaction::Iti43, &body).as_bytes(),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = post_soap(repository, REPOSITORY_PATH, Transaction::Iti43, &body);
     let mut sink = MemorySink::default();
     let decoded = wire::decode_message(
         &answer.content_type,
@@ -289,11 +269,11 @@ pub fn remove(repository: SocketAddr, requests: &[(&str, &str)]) -> RegistryResp
     let body = Body::RemoveDocuments(wire::RemoveDocumentsRequest {
         requests: transform::document_requests_to_wire(&document_requests(requests)),
     });
-    registry_response_of(&post(
+    registry_response(&post_soap(
         repository,
         REPOSITORY_PATH,
-        SOAP,
-        envelope(Transaction::Iti86, &body).as_bytes(),
+        Transaction::Iti86,
+        &body,
     ))
 }
 
