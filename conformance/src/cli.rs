@@ -50,8 +50,9 @@ pub struct RunArgs {
     /// without it.
     #[arg(long, value_name = "URL")]
     pub repository: Option<String>,
-    /// Where to send HL7v2 patient feeds (ITI-8 over MLLP). Not used yet: feed steps are known
-    /// failures until the identity issue; register the patients beforehand.
+    /// Where to send HL7v2 patient feeds (ITI-8 over MLLP): the `nist-patient-feed` suite and
+    /// the feed steps of other tests. Without it they are skipped or not run, and the run's
+    /// patients must be registered beforehand.
     #[arg(long, value_name = "ADDR:PORT")]
     pub mllp: Option<String>,
     /// The NIST testkit's `tests` folder (default: the shared test data's).
@@ -207,11 +208,13 @@ fn run(args: &RunArgs) -> Result<ExitCode, String> {
                 .to_owned(),
         );
     }
-    if args.mllp.is_some() {
-        err(
-            "note: --mllp is accepted but feeds are not sent yet (identity issue): feed steps are known failures",
-        );
-    }
+    let mllp = match &args.mllp {
+        Some(text) => Some(
+            text.parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("--mllp {text:?} is not ADDR:PORT"))?,
+        ),
+        None => None,
+    };
     let target = Target {
         registry: Endpoint::parse(&args.registry)?,
         repository: args
@@ -219,6 +222,7 @@ fn run(args: &RunArgs) -> Result<ExitCode, String> {
             .as_deref()
             .map(Endpoint::parse)
             .transpose()?,
+        mllp,
         source_id: args.source_id.clone(),
         patients: Patients {
             register: args.patient.clone(),
@@ -244,6 +248,32 @@ fn run(args: &RunArgs) -> Result<ExitCode, String> {
             return Err(format!(
                 "no suite named {name:?} (see `xds-conformance list`)"
             ));
+        }
+    }
+    // With a feed listener, the run's patients are fed first, whatever suites are chosen
+    // (feeding a known patient again changes nothing).
+    if let Some(address) = target.mllp {
+        for (index, patient) in [
+            &target.patients.register,
+            &target.patients.register_alt,
+            &target.patients.stored_query,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let cx = xds::model::Cx::parse(patient)
+                .map_err(|error| format!("patient id {patient:?}: {error}"))?;
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos());
+            // A refusal is reported here and by the feed suite; the run goes on.
+            if let Err(error) =
+                crate::feed::feed(address, &cx, &format!("XDSCONF-{nanos:x}-{index}"))
+            {
+                err(&format!(
+                    "note: feeding {patient} over MLLP ({address}) failed: {error}"
+                ));
+            }
         }
     }
     let selected = |test: &str| args.tests.is_empty() || args.tests.iter().any(|name| name == test);

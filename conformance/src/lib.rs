@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod ebrim21;
+pub mod feed;
 pub mod junit;
 pub mod load;
 pub mod runner;

@@ -37,6 +37,8 @@ pub struct Site {
     pub repository_path: String,
     /// sourceId the runner writes into every SubmissionSet (FORMAT.md §5.1 step 7).
     pub source_id: String,
+    /// The registry's MLLP listener (ITI-8 feeds); without one, feed steps are not run.
+    pub mllp: Option<SocketAddr>,
 }
 
 /// The patient ids the registry was fed before the run (FORMAT.md §10), in CX form.
@@ -92,6 +94,18 @@ const TRANSACTIONS: [&str; 10] = [
     "HttpTransaction",
     "NullTransaction",
 ];
+
+/// The log of a feed step: its transaction element with the `$patientid$` report that later
+/// tests bind (`UseReport ... test="15817"`).
+fn feed_log(step: &str, patient: String) -> Element {
+    let mut transaction = element("PatientIdentityFeedTransaction", &[("step", step)]);
+    let mut reports = element("Reports", &[]);
+    let mut report = element("Report", &[("name", "$patientid$")]);
+    report.children.push(Node::Text(patient));
+    reports.children.push(Node::Element(report));
+    transaction.children.push(Node::Element(reports));
+    transaction
+}
 
 /// Counts passed steps against a list of expected exceptions (`test/section/step`, reason):
 /// returns the passed count and one line per problem: a step that failed or was not run
@@ -163,17 +177,54 @@ impl Runner {
             let id = runner.feed_patient(test).to_owned();
             let mut log = element("TestResults", &[]);
             let mut step = element("TestStep", &[("id", "step")]);
-            let mut transaction = element("PatientIdentityFeedTransaction", &[("step", "step")]);
-            let mut reports = element("Reports", &[]);
-            let mut report = element("Report", &[("name", "$patientid$")]);
-            report.children.push(Node::Text(id));
-            reports.children.push(Node::Element(report));
-            transaction.children.push(Node::Element(reports));
-            step.children.push(Node::Element(transaction));
+            step.children.push(Node::Element(feed_log("step", id)));
             log.children.push(Node::Element(step));
             runner.logs.insert((test.to_owned(), "pif".to_owned()), log);
         }
         runner
+    }
+
+    /// A feed step: an ADT^A01 for the feed test's patient (the session patient elsewhere),
+    /// expected to be accepted.
+    fn feed_step(&mut self, plan: &StepPlan<'_>, step_log: &mut Element) -> Verdict {
+        let Some(address) = self.site.mllp else {
+            return Verdict::NotRun("no MLLP listener".to_owned());
+        };
+        let patient = if FEED_TESTS.contains(&plan.test) {
+            self.feed_patient(plan.test).to_owned()
+        } else {
+            self.session_patient.clone()
+        };
+        let cx = match xds::model::Cx::parse(&patient) {
+            Ok(cx) => cx,
+            Err(error) => return Verdict::Failed(vec![format!("patient id {patient:?}: {error}")]),
+        };
+        let number = self.next();
+        let control_id = format!("{:x}-{number}", self.run);
+        let expected_success = plan
+            .step
+            .elements()
+            .find(|child| child.local == "ExpectedStatus")
+            .map(|status| status.text())
+            .is_none_or(|status| status.trim() == "Success");
+        // The step's report: the patient it fed, as the toolkit's log has it.
+        let step_id = plan.step.attribute("id").unwrap_or_default().to_owned();
+        step_log
+            .children
+            .push(Node::Element(feed_log(&step_id, patient.clone())));
+        match (
+            crate::feed::feed(address, &cx, &control_id),
+            expected_success,
+        ) {
+            (Ok(()), true) => Verdict::Passed,
+            (Err(_), false) => Verdict::Passed,
+            (Ok(()), false) => Verdict::Failed(vec![
+                "the feed was accepted; a failure was expected".to_owned(),
+            ]),
+            (Err(error), true) => {
+                Verdict::Failed(vec![format!("ITI-8 feed of {patient}: {error}")])
+            }
+        }
     }
 
     fn feed_patient(&self, test: &str) -> &str {
@@ -320,10 +371,14 @@ impl Runner {
                 self.site.repository.is_some()
                     && matches!(transaction.attribute("type"), None | Some("pr.b"))
             }
+            "PatientIdentityFeedTransaction" => self.site.mllp.is_some(),
             _ => false,
         };
         if !served {
             return Verdict::NotRun(format!("{kind} is not served by this site"));
+        }
+        if kind == "PatientIdentityFeedTransaction" {
+            return self.feed_step(plan, step_log);
         }
         let child = |name: &str| plan.step.elements().find(|child| child.local == name);
         if child("NewPatientId").is_some() {
@@ -1893,6 +1948,7 @@ mod tests {
             repository: None,
             repository_path: String::new(),
             source_id: "1.1".to_owned(),
+            mllp: None,
         };
         let patients = Patients {
             register: "A^^^&1.1&ISO".to_owned(),

@@ -121,15 +121,26 @@ pub struct NistSuite {
     pub tests: &'static [&'static str],
     /// Whether it needs `--repository`.
     pub needs_repository: bool,
+    /// Whether it needs `--mllp` (the registry's ITI-8 listener).
+    pub needs_mllp: bool,
 }
 
-/// The NIST suites, in the order they must run (the registry's fixture loaders first).
-pub const NIST_SUITES: [NistSuite; 4] = [
+/// The NIST suites, in the order they must run (the patient feeds, then the registry's
+/// fixture loaders).
+pub const NIST_SUITES: [NistSuite; 5] = [
+    NistSuite {
+        name: "nist-patient-feed",
+        description: "15817, 15817b, 15818: HL7v2 ADT^A01 feeds of the run's three patients (ITI-8 over MLLP)",
+        tests: &["15817", "15817b", "15818"],
+        needs_repository: false,
+        needs_mllp: true,
+    },
     NistSuite {
         name: "nist-registry-fixtures",
         description: "12346 and 12374 load the data the stored-query tests count (run first)",
         tests: &["12346", "12374"],
         needs_repository: false,
+        needs_mllp: false,
     },
     NistSuite {
         name: "nist-iti18",
@@ -139,6 +150,7 @@ pub const NIST_SUITES: [NistSuite; 4] = [
             "11907", "11908", "11909", "12368", "15803",
         ],
         needs_repository: false,
+        needs_mllp: false,
     },
     NistSuite {
         name: "nist-iti42",
@@ -149,6 +161,7 @@ pub const NIST_SUITES: [NistSuite; 4] = [
             "12323", "12326", "12327", "12370", "12379", "15806",
         ],
         needs_repository: false,
+        needs_mllp: false,
     },
     NistSuite {
         name: "nist-repository",
@@ -175,6 +188,7 @@ pub const NIST_SUITES: [NistSuite; 4] = [
             "PnrNoXop",
         ],
         needs_repository: true,
+        needs_mllp: false,
     },
 ];
 
@@ -183,6 +197,8 @@ pub const NIST_SUITES: [NistSuite; 4] = [
 pub struct Target {
     pub registry: Endpoint,
     pub repository: Option<Endpoint>,
+    /// The registry's MLLP listener (ITI-8).
+    pub mllp: Option<SocketAddr>,
     pub source_id: String,
     pub patients: Patients,
 }
@@ -198,6 +214,7 @@ impl Target {
                 .as_ref()
                 .map(|endpoint| endpoint.path.clone())
                 .unwrap_or_default(),
+            mllp: self.mllp,
             source_id: self.source_id.clone(),
         }
     }
@@ -269,11 +286,18 @@ pub fn run_nist(
     let mut results = Vec::new();
     for test in suite.tests.iter().filter(|test| selected(test)) {
         let started = Instant::now();
-        let result = if suite.needs_repository && target.repository.is_none() {
+        let missing = if suite.needs_repository && target.repository.is_none() {
+            Some("no --repository given")
+        } else if suite.needs_mllp && target.mllp.is_none() {
+            Some("no --mllp given (the patients must then be registered beforehand)")
+        } else {
+            None
+        };
+        let result = if let Some(missing) = missing {
             TestResult {
                 suite: suite.name.to_owned(),
                 name: (*test).to_owned(),
-                outcome: Outcome::Skipped("no --repository given".to_owned()),
+                outcome: Outcome::Skipped(missing.to_owned()),
                 steps: 0,
                 known: Vec::new(),
                 duration: Duration::ZERO,

@@ -50,12 +50,23 @@ impl Drop for TempDir {
 #[derive(Debug)]
 pub struct Daemon {
     pub child: Child,
+    /// The SOAP listener.
     pub address: SocketAddr,
+    /// Every listener the daemon announced, with its protocol (`soap`, `mllp`, ...).
+    pub listeners: Vec<(String, SocketAddr)>,
+}
+
+/// The registry configuration of development and test platforms (every assigning authority,
+/// test and demo INS accepted). Daemons started here get it through `XDS_REGISTRY_CONFIG`
+/// unless a test passes its own `--config`.
+pub fn registry_dev_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/registry.dev.toml")
 }
 
 impl Daemon {
     /// Starts `BINARY serve --insecure --listen 127.0.0.1:0 --data-dir DIR [extra]` and waits
-    /// for its `listening on ADDR (soap)` line.
+    /// for its `listening on ADDR (PROTO)` lines: the SOAP one, and one per other
+    /// `--*-listen` flag in `extra`.
     pub fn start(binary: &Path, data_dir: &Path, extra: &[&str]) -> Self {
         Self::start_on(binary, "127.0.0.1:0", data_dir, extra)
     }
@@ -67,22 +78,50 @@ impl Daemon {
             .arg(data_dir)
             .args(extra)
             .env("XDS_LOG", "warn")
+            .env("XDS_REGISTRY_CONFIG", registry_dev_config())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let line = lines.next().expect("a line").expect("readable");
-        let address = line
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.strip_suffix(" (soap)"))
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .expect("address");
+        let expected = 1 + extra
+            .iter()
+            .filter(|arg| arg.starts_with("--") && arg.ends_with("-listen"))
+            .count();
+        let mut listeners = Vec::new();
+        while listeners.len() < expected {
+            let line = match lines.next() {
+                Some(Ok(line)) => line,
+                _ => panic!("{} ended before announcing its listeners", binary.display()),
+            };
+            let (address, protocol) = line
+                .strip_prefix("listening on ")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .and_then(|rest| rest.split_once(" ("))
+                .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+            listeners.push((protocol.to_owned(), address.parse().expect("address")));
+        }
+        let address = listeners
+            .iter()
+            .find(|(protocol, _)| protocol == "soap")
+            .map(|(_, address)| *address)
+            .expect("a SOAP listener");
         // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, address }
+        Self {
+            child,
+            address,
+            listeners,
+        }
+    }
+
+    /// The address of the listener of one protocol.
+    pub fn listener(&self, protocol: &str) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|(name, _)| name == protocol)
+            .map(|(_, address)| *address)
     }
 
     /// SIGKILL, no chance to clean up.
@@ -116,6 +155,7 @@ pub fn patient_add(binary: &Path, data_dir: &Path, ids: &[&str]) {
         .arg("--data-dir")
         .arg(data_dir)
         .env("XDS_LOG", "warn")
+        .env("XDS_REGISTRY_CONFIG", registry_dev_config())
         .output()
         .unwrap_or_else(|error| panic!("run {} patient add: {error}", binary.display()));
     assert!(
@@ -306,13 +346,9 @@ pub fn oid(text: &str) -> Oid {
     Oid::parse(text).expect("OID")
 }
 
-/// A patient id in the CX form XDS requires.
+/// A patient id in the CX form XDS requires: a test INS-NIR with a valid key.
 pub fn patient(number: u32) -> Cx {
-    Cx::new(
-        &format!("P{number:06}"),
-        &Hd::iso(&oid("1.2.250.1.213.1.4.10")),
-    )
-    .with_type_code("NH")
+    Ins::test_nir(u64::from(number)).to_cx()
 }
 
 pub fn code(code: &str, scheme: &str) -> Code {

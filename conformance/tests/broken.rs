@@ -275,3 +275,43 @@ fn a_corrupted_retrieve_is_reported() {
     assert!(output.contains("retrieve/retrieve"), "{output}");
     assert!(output.contains("SHA-1"), "{output}");
 }
+
+/// The feed suite over MLLP: (exit code, output) of a run against a registry started with
+/// `registry_args`.
+fn run_feed_suite(registry_args: &[&str]) -> (i32, String) {
+    let registry_dir = TempDir::new("feed-registry");
+    let mut args = vec!["--mllp-listen", "127.0.0.1:0"];
+    args.extend_from_slice(registry_args);
+    let registry = Daemon::start(&binary("xds-registry"), registry_dir.path(), &args);
+    let mllp = registry.listener("mllp").expect("an MLLP listener");
+    let output = Command::new(HARNESS)
+        .arg("run")
+        .arg("--registry")
+        .arg(format!("http://{}/xds/registry", registry.address))
+        .arg("--mllp")
+        .arg(mllp.to_string())
+        .args(["--suite", "nist-patient-feed"])
+        .output()
+        .expect("run the harness");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_feed_suite_feeds_over_mllp_and_reports_a_registry_that_refuses() {
+    let (code, output) = run_feed_suite(&[]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.ends_with("3 passed, 0 failed\n"), "{output}");
+
+    // A production identity policy takes only INS: the testkit's patients are refused (AE).
+    let dir = TempDir::new("feed-production");
+    let config = dir.path().join("registry.toml");
+    std::fs::write(&config, "[server]\ninsecure = true\n").expect("config");
+    let (code, output) = run_feed_suite(&["--config", config.to_str().expect("utf-8")]);
+    assert_eq!(code, 1, "{output}");
+    let line = line_of(&output, "15817");
+    assert!(line.contains("FAIL"), "{output}");
+    assert!(output.contains("affinity domain"), "{output}");
+}

@@ -79,7 +79,17 @@ fn usage_errors_exit_64_and_list_names_every_suite() {
     assert!(stderr.contains("TLS"), "{stderr}");
     let (code, stdout, _) = harness(&["list"]);
     assert_eq!(code, 0);
+    let (code, _, stderr) = harness(&[
+        "run",
+        "--registry",
+        "http://127.0.0.1:9/xds/registry",
+        "--mllp",
+        "somewhere:mllp",
+    ]);
+    assert_eq!(code, 64, "{stderr}");
+    assert!(stderr.contains("--mllp"), "{stderr}");
     for suite in [
+        "nist-patient-feed",
         "nist-registry-fixtures",
         "nist-iti18",
         "nist-iti42",

@@ -33,6 +33,7 @@ use xds::transaction::Transaction;
 use xds::transform::{self, Options};
 use xds::wire::{self, Body, Header, MemorySink};
 use xds_conformance::load::{Client, Operation, Rng, cpu_micros, load, ms, rss_mib};
+use xds_registry::identity::IdentityPolicy;
 use xds_registry::service::{QuerySettings, RegisterSettings, Registry};
 use xds_registry::store::MetadataStore;
 use xds_registry::store::kv::KvMetadataStore;
@@ -317,6 +318,7 @@ fn import(args: &Args, data_dir: &Path, counts: &[u64]) {
         Arc::new(xds::validate::IheXdsB),
         RegisterSettings {
             require_known_patient: false,
+            identity: Arc::new(IdentityPolicy::development()),
         },
         QuerySettings::default(),
     )
@@ -461,7 +463,7 @@ fn main() {
             let config = data_dir.join("bench.toml");
             std::fs::write(
                 &config,
-                "[server]\nnoop_path = \"/noop\"\n[query]\nunknown_patient = \"empty\"\n",
+                "[server]\nnoop_path = \"/noop\"\n[query]\nunknown_patient = \"empty\"\n[identity]\nins_accept = [\"nir\", \"nia\", \"test\"]\n",
             )
             .expect("config");
             config

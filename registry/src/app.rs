@@ -1,11 +1,11 @@
-//! The binary's commands: `serve` (default), `patient add`, `import`. Exit codes: 0 done,
-//! 64 bad usage or configuration (nothing was started), 1 runtime failure.
+//! The binary's commands: `serve` (default), `patient add|show|merge`, `import`. Exit codes:
+//! 0 done, 64 bad usage or configuration (nothing was started), 1 runtime failure (2 for
+//! `patient show` of an unknown id, 3 for an identity change the registry refused).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use xds::model::Cx;
 use xds::net::daemon::{Failure, say};
 use xds::net::http;
 use xds::net::signal::shutdown_signal;
@@ -24,7 +24,7 @@ use crate::store::rocks::RocksEngine;
 #[command(
     name = "xds-registry",
     version,
-    about = "XDS.b Document Registry (ITI-42, ITI-18)"
+    about = "XDS.b Document Registry (ITI-42, ITI-18, ITI-8 patient identity feed)"
 )]
 pub struct Cli {
     /// Configuration file (TOML).
@@ -47,8 +47,13 @@ pub struct Cli {
     /// gRPC listener (not available in this version).
     #[arg(long, global = true, value_name = "ADDR:PORT")]
     pub grpc_listen: Option<String>,
-    /// MLLP (ITI-8) listener (not available in this version).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    /// MLLP listener of the patient identity feed (ITI-8, HL7 v2 ADT); port 0 picks a free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REGISTRY_MLLP_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
     pub mllp_listen: Option<String>,
     /// Admin listener (not available in this version).
     #[arg(long, global = true, value_name = "ADDR:PORT")]
@@ -61,7 +66,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon (the default).
     Serve,
-    /// Patient identifiers known to the registry (until the ITI-8 feed exists).
+    /// The identity store, offline (the daemon stopped): create, look up and merge patients.
     Patient {
         #[command(subcommand)]
         command: PatientCommand,
@@ -80,10 +85,27 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PatientCommand {
-    /// Register patient identifiers (CX, e.g. `ID^^^&1.2.3&ISO`).
+    /// Register patient identifiers of the affinity domain (CX, e.g. `ID^^^&1.2.3&ISO`); an
+    /// INS is checked (key, accepted OIDs). Registering a known id changes nothing.
     Add {
         #[arg(required = true, value_name = "ID")]
         ids: Vec<String>,
+        /// Local identifier (another assigning authority, e.g. an IPP) to link to the one ID.
+        #[arg(long = "local", value_name = "CX")]
+        locals: Vec<String>,
+    },
+    /// Show what the registry knows of a patient, by its id or a linked local id.
+    Show {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Merge SUBSUMED into SURVIVING (as an ITI-8 A40 would): the subsumed id's documents
+    /// answer under the surviving id. There is no un-merge.
+    Merge {
+        #[arg(value_name = "SURVIVING")]
+        surviving: String,
+        #[arg(value_name = "SUBSUMED")]
+        subsumed: String,
     },
 }
 
@@ -144,8 +166,13 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn MetadataStore>, Failure
     })?;
     let engine = RocksEngine::open(&settings.data_dir.join("metadata"), settings.rocks).map_err(
         |error| {
+            let hint = if error.message.contains("lock") {
+                " (is an xds-registry daemon using this data directory? offline commands need it stopped; send feeds to its MLLP listener instead)"
+            } else {
+                ""
+            };
             runtime(format!(
-                "cannot open the store in {}: {}",
+                "cannot open the store in {}: {}{hint}",
                 settings.data_dir.display(),
                 error.message
             ))
@@ -155,7 +182,10 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn MetadataStore>, Failure
     Ok(Arc::new(store))
 }
 
-fn start_registry(settings: &Settings, store: Arc<dyn MetadataStore>) -> Result<Registry, Failure> {
+pub(crate) fn start_registry(
+    settings: &Settings,
+    store: Arc<dyn MetadataStore>,
+) -> Result<Registry, Failure> {
     Registry::start(
         store,
         profile(&settings.profile)?,
@@ -170,34 +200,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let mut config = configuration(&cli)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config),
-        Command::Patient {
-            command: PatientCommand::Add { ids },
-        } => {
+        Command::Patient { command } => {
             // Offline command: TLS settings do not matter.
             config.server.insecure = true;
             let settings = config.validate()?;
-            let mut parsed = Vec::new();
-            for id in &ids {
-                let cx = Cx::parse(id).map_err(|error| Failure {
-                    code: 64,
-                    message: format!("{id:?}: {error}"),
-                })?;
-                cx.check_patient_id_form().map_err(|error| Failure {
-                    code: 64,
-                    message: format!("{id:?}: {error}"),
-                })?;
-                parsed.push(cx);
-            }
-            let store = open_store(&settings)?;
-            let registry = start_registry(&settings, Arc::clone(&store))?;
-            let added = registry
-                .add_patients_blocking(parsed)
-                .map_err(|error| runtime(error.message));
-            registry.close();
-            drop(store);
-            added?;
-            say(&format!("{} patient id(s) registered", ids.len()));
-            Ok(())
+            crate::patients::run(&settings, command)
         }
         Command::Import {
             files,
@@ -258,6 +265,18 @@ fn serve(config: &Config) -> Result<(), Failure> {
             .await
             .map_err(|error| runtime(format!("cannot listen on {}: {error}", settings.listen)))?;
         let address = listener.local_addr().map_err(|error| runtime(error.to_string()))?;
+        let mllp_listener = match settings.mllp_listen {
+            Some(mllp) => Some(
+                tokio::net::TcpListener::bind(mllp)
+                    .await
+                    .map_err(|error| runtime(format!("cannot listen on {mllp}: {error}")))?,
+            ),
+            None => None,
+        };
+        let mllp_address = match &mllp_listener {
+            Some(listener) => Some(listener.local_addr().map_err(|error| runtime(error.to_string()))?),
+            None => None,
+        };
         if settings.insecure {
             tracing::warn!("--insecure: plain HTTP without client certificates; development and benchmarks only");
         }
@@ -269,12 +288,38 @@ fn serve(config: &Config) -> Result<(), Failure> {
             profile = %settings.profile,
             data_dir = %settings.data_dir.display(),
             patients = stats.patients,
+            mllp = ?mllp_address,
+            ins = ?settings.identity.ins.accepted,
             "xds-registry started"
         );
         say(&format!("listening on {address} (soap)"));
+        if let Some(mllp) = mllp_address {
+            say(&format!("listening on {mllp} (mllp)"));
+        }
+        // One signal stops every listener.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let feed = mllp_listener.map(|listener| {
+            tokio::spawn(crate::mllp::serve(
+                listener,
+                registry.clone(),
+                settings.mllp.clone(),
+                until_stopped(stopped.clone()),
+                settings.shutdown_grace,
+            ))
+        });
         let routes = Arc::new(routes);
         let handler = move |request| server::route(Arc::clone(&routes), request);
-        http::serve(listener, handler, shutdown_signal(), settings.shutdown_grace).await;
+        http::serve(listener, handler, until_stopped(stopped), settings.shutdown_grace).await;
+        if let Some(feed) = feed {
+            let _ = feed.await;
+        }
         Ok::<(), Failure>(())
     });
     // Queries still running finish (or are abandoned) before the store closes.

@@ -7,6 +7,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use xds::model::{InsKind, InsPolicy, Oid};
+use xds::net::mllp::FrameLimits;
+
+use crate::identity::feed::FeedSettings;
+use crate::identity::{DomainRule, IdentityPolicy};
+use crate::mllp::MllpSettings;
 use crate::service::{QuerySettings, RegisterSettings, UnknownPatientAnswer};
 use crate::store::rocks::RocksSettings;
 
@@ -19,6 +28,69 @@ pub struct Config {
     pub registry: RegistryConfig,
     pub query: QueryConfig,
     pub limits: LimitsConfig,
+    pub identity: IdentityConfig,
+    pub mllp: MllpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Assigning authorities of the affinity domain's patient ids (XAD-PID): `ins` (the INS
+    /// OIDs `ins_accept` allows), OIDs, or `any` (development).
+    pub domains: Vec<String>,
+    /// INS kinds accepted: `nir`, `nia`, `test`, `demo`.
+    pub ins_accept: Vec<String>,
+    /// Check the key of test and demo INS too.
+    pub ins_check_fictitious_keys: bool,
+    /// What a query by a subsumed (merged) id answers: `empty` or `error`.
+    pub subsumed_query: UnknownPatientAnswer,
+    /// PID-3.4 namespace ids sent without an OID, and their OIDs.
+    pub namespaces: BTreeMap<String, String>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            domains: vec!["ins".to_owned()],
+            ins_accept: vec!["nir".to_owned(), "nia".to_owned()],
+            ins_check_fictitious_keys: true,
+            subsumed_query: UnknownPatientAnswer::Empty,
+            namespaces: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MllpConfig {
+    /// Largest HL7 message.
+    pub max_message_kib: usize,
+    /// A connection silent this long between messages is closed.
+    pub idle_timeout_seconds: u64,
+    /// A message must arrive whole within this time once it started.
+    pub message_timeout_seconds: u64,
+    pub max_connections: usize,
+    /// HL7 versions taken (MSH-12).
+    pub versions: Vec<String>,
+    /// MSH-3 and MSH-4 of the acknowledgements.
+    pub application: String,
+    pub facility: String,
+}
+
+impl Default for MllpConfig {
+    fn default() -> Self {
+        let feed = FeedSettings::default();
+        let limits = FrameLimits::default();
+        Self {
+            max_message_kib: limits.max_bytes >> 10,
+            idle_timeout_seconds: limits.idle.as_secs(),
+            message_timeout_seconds: limits.message.as_secs(),
+            max_connections: 256,
+            versions: feed.versions,
+            application: feed.application,
+            facility: feed.facility,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +207,54 @@ impl Default for LimitsConfig {
     }
 }
 
+impl IdentityConfig {
+    /// The policy these settings describe; problems are added to `problems`.
+    fn policy(&self, problems: &mut Vec<String>) -> Arc<IdentityPolicy> {
+        let mut accepted = Vec::new();
+        for name in &self.ins_accept {
+            match InsKind::from_config_name(name) {
+                Some(InsKind::Computed) => problems.push(
+                    "identity.ins_accept: ins-c (the computed INS) is withdrawn and cannot be accepted"
+                        .to_owned(),
+                ),
+                Some(kind) => accepted.push(kind),
+                None => problems.push(format!(
+                    "identity.ins_accept: {name:?} is not an INS kind (nir, nia, test, demo)"
+                )),
+            }
+        }
+        let mut domains = Vec::new();
+        for domain in &self.domains {
+            match domain.as_str() {
+                "ins" => domains.push(DomainRule::Ins),
+                "any" => domains.push(DomainRule::Any),
+                oid if Oid::is_valid(oid) => domains.push(DomainRule::Oid(oid.to_owned())),
+                other => problems.push(format!(
+                    "identity.domains: {other:?} is neither \"ins\", \"any\" nor an OID"
+                )),
+            }
+        }
+        if domains.is_empty() {
+            problems.push("identity.domains is empty: no patient could be registered".to_owned());
+        }
+        for (namespace, oid) in &self.namespaces {
+            if !Oid::is_valid(oid) {
+                problems.push(format!(
+                    "identity.namespaces.{namespace}: {oid:?} is not an OID"
+                ));
+            }
+        }
+        Arc::new(IdentityPolicy {
+            domains,
+            ins: InsPolicy {
+                accepted,
+                check_fictitious_keys: self.ins_check_fictitious_keys,
+            },
+            namespaces: self.namespaces.clone(),
+        })
+    }
+}
+
 /// A configuration problem, reported before anything starts.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -154,6 +274,9 @@ pub struct Settings {
     pub register: RegisterSettings,
     pub query: QuerySettings,
     pub limits: xds::wire::Limits,
+    pub mllp_listen: Option<SocketAddr>,
+    pub mllp: MllpSettings,
+    pub identity: Arc<IdentityPolicy>,
 }
 
 impl Config {
@@ -182,10 +305,6 @@ impl Config {
                     &self.server.grpc_listen,
                 ),
                 (
-                    "server.mllp_listen (--mllp-listen)",
-                    &self.server.mllp_listen,
-                ),
-                (
                     "server.admin_listen (--admin-listen)",
                     &self.server.admin_listen,
                 ),
@@ -193,6 +312,32 @@ impl Config {
             &paths,
             &mut problems,
         );
+        let mllp_listen = match &self.server.mllp_listen {
+            Some(text) => match text.parse::<SocketAddr>() {
+                Ok(address) => Some(address),
+                Err(_) => {
+                    problems.push(format!(
+                        "server.mllp_listen (--mllp-listen) {text:?} is not ADDR:PORT"
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let identity = self.identity.policy(&mut problems);
+        if self.mllp.max_message_kib == 0
+            || self.mllp.idle_timeout_seconds == 0
+            || self.mllp.message_timeout_seconds == 0
+            || self.mllp.max_connections == 0
+        {
+            problems.push(
+                "mllp: max_message_kib, idle_timeout_seconds, message_timeout_seconds and max_connections must be positive"
+                    .to_owned(),
+            );
+        }
+        if self.mllp.versions.is_empty() {
+            problems.push("mllp.versions is empty: no HL7 version would be taken".to_owned());
+        }
         if self.registry.profile != "ihe-xds-b" {
             problems.push(format!(
                 "registry.profile {:?} is unknown; available: ihe-xds-b",
@@ -251,12 +396,29 @@ impl Config {
             profile: self.registry.profile.clone(),
             register: RegisterSettings {
                 require_known_patient: self.registry.require_known_patient,
+                identity: Arc::clone(&identity),
             },
             query: QuerySettings {
                 leaf_class_limit: self.query.leaf_class_limit,
                 object_ref_limit: self.query.object_ref_limit,
                 unknown_patient: self.query.unknown_patient,
+                subsumed_patient: self.identity.subsumed_query,
             },
+            mllp_listen,
+            mllp: MllpSettings {
+                limits: FrameLimits {
+                    max_bytes: self.mllp.max_message_kib << 10,
+                    idle: std::time::Duration::from_secs(self.mllp.idle_timeout_seconds),
+                    message: std::time::Duration::from_secs(self.mllp.message_timeout_seconds),
+                },
+                max_connections: self.mllp.max_connections,
+                feed: FeedSettings {
+                    versions: self.mllp.versions.clone(),
+                    application: self.mllp.application.clone(),
+                    facility: self.mllp.facility.clone(),
+                },
+            },
+            identity,
             limits: xds::wire::Limits {
                 max_envelope_bytes: message_bytes,
                 max_attachment_bytes: message_bytes,

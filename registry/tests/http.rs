@@ -724,6 +724,25 @@ fn bad_configuration_stops_before_binding_with_exit_64() {
     ]);
     assert_eq!(code, Some(64));
     assert!(stderr.contains("lisen"), "{stderr}");
+    let (code, stderr, _) = run(&["serve", "--insecure", "--mllp-listen", "port 2575"]);
+    assert_eq!(code, Some(64));
+    assert!(stderr.contains("mllp_listen"), "{stderr}");
+    std::fs::write(
+        &config,
+        "[identity]\ndomains = ['ins', 'not-an-oid']\nins_accept = ['nir', 'ins-c', 'tset']\n[mllp]\nversions = []\n",
+    )
+    .expect("write");
+    let (code, stderr, stdout) = run(&[
+        "serve",
+        "--insecure",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, Some(64));
+    assert!(stdout.is_empty(), "nothing was started");
+    for part in ["not-an-oid", "withdrawn", "\"tset\"", "mllp.versions"] {
+        assert!(stderr.contains(part), "{part} missing: {stderr}");
+    }
 }
 
 #[test]
@@ -755,6 +774,7 @@ fn import_loads_files_through_validation_and_resumes() {
             .arg(&data)
             .arg(&files)
             .env("XDS_LOG", "warn")
+            .env("XDS_REGISTRY_CONFIG", registry_dev_config())
             .output()
             .expect("run import")
     };
@@ -795,7 +815,7 @@ fn too_many_results_for_leaf_class_but_not_for_object_ref() {
     let config = dir.path().join("registry.toml");
     std::fs::write(
         &config,
-        "[query]\nleaf_class_limit = 2\nunknown_patient = \"error\"\n",
+        "[query]\nleaf_class_limit = 2\nunknown_patient = \"error\"\n[identity]\nins_accept = [\"nir\", \"nia\", \"test\"]\n",
     )
     .expect("config");
     let daemon = start_registry(dir.path(), &["--config", config.to_str().expect("utf-8")]);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use common::*;
 use xds::ResponseStatus;
 use xds::model::*;
+use xds_registry::identity::IdentityPolicy;
 use xds_registry::service::{QuerySettings, RegisterSettings, Registry};
 use xds_registry::store::kv::KvMetadataStore;
 use xds_registry::store::mem::MemEngine;
@@ -17,7 +18,10 @@ fn registry() -> Registry {
     let registry = Registry::start(
         store,
         Arc::new(xds::validate::IheXdsB),
-        RegisterSettings::default(),
+        RegisterSettings {
+            identity: Arc::new(IdentityPolicy::development()),
+            ..RegisterSettings::default()
+        },
         QuerySettings::default(),
     )
     .expect("registry");

@@ -1,14 +1,14 @@
 //! The NIST XDS testkit's registry tests for ITI-42 and ITI-18, run by the conformance
 //! harness's runner against the real daemon over HTTP on loopback (fresh data dir).
 //!
-//! Set-up as the toolkit's orchestration does it (testkit FORMAT.md §10): three patients are
-//! fed before the daemon starts (standing for the HL7v2 feeds 15817, 15817b, 15818; `patient
-//! add` until the identity feed exists), then the fixture loaders 12346 and 12374 run, then the
-//! ITI-18 group (exact counts on 12346's data) and the ITI-42 group.
+//! Set-up as the toolkit's orchestration does it (testkit FORMAT.md §10): the feed tests 15817,
+//! 15817b and 15818 send the three patients over MLLP (ITI-8 HL7v2 ADT^A01), then the fixture
+//! loaders 12346 and 12374 run, then the ITI-18 group (exact counts on 12346's data) and the
+//! ITI-42 group.
 
 mod common;
 
-use common::{TempDir, patient_add, start_registry};
+use common::{TempDir, start_registry};
 use xds_conformance::runner::{Patients, Runner, Site, Verdict, tally};
 use xds_conformance::suites::NIST_SUITES;
 use xds_conformance::testkit;
@@ -26,31 +26,24 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
         register_alt: "NISTREG2^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
         stored_query: "NISTSQ1^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),
     };
-    patient_add(
-        dir.path(),
-        &[
-            &patients.register,
-            &patients.register_alt,
-            &patients.stored_query,
-        ],
-    );
-    let daemon = start_registry(dir.path(), &[]);
+    let daemon = start_registry(dir.path(), &["--mllp-listen", "127.0.0.1:0"]);
     let site = Site {
         registry: daemon.address,
         registry_path: "/xds/registry".to_owned(),
         repository: None,
         repository_path: String::new(),
         source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
+        mllp: daemon.listener("mllp"),
     };
     let mut runner = Runner::new(&tests, site, patients);
     let mut outcomes = Vec::new();
-    // The harness's registry suites, in their order: fixtures, ITI-18, ITI-42.
+    // The harness's registry suites, in their order: feeds, fixtures, ITI-18, ITI-42.
     let tests: Vec<&str> = NIST_SUITES
         .iter()
         .filter(|suite| !suite.needs_repository)
         .flat_map(|suite| suite.tests.iter().copied())
         .collect();
-    assert_eq!(tests.len(), 2 + 14 + 24, "{tests:?}");
+    assert_eq!(tests.len(), 3 + 2 + 14 + 24, "{tests:?}");
     for test in tests {
         outcomes.extend(runner.run_test(test));
     }
@@ -85,6 +78,7 @@ fn the_runner_reports_a_registry_that_does_not_conform() {
         repository: None,
         repository_path: String::new(),
         source_id: "1.3.6.1.4.1.21367.2009.1.2.1".to_owned(),
+        mllp: None,
     };
     let patients = Patients {
         register: "UNFED1^^^&1.3.6.1.4.1.21367.2005.3.7&ISO".to_owned(),

@@ -78,6 +78,7 @@ impl Daemon {
         let mut child = Command::new(binary)
             .args(arguments)
             .env("XDS_LOG", "warn")
+            .env("XDS_REGISTRY_CONFIG", support::registry_dev_config())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

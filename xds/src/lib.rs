@@ -11,6 +11,7 @@
 //!   model -> wire.
 //! - [`validate`]: IHE XDS.b rules that need no registry state, and the `Profile` trait that
 //!   affinity-domain rules plug into.
+//! - [`hl7v2`]: HL7 v2 messages (ER7) for the patient identity feed: parser and writer.
 //! - [`error`]: the closed set of XDS error codes and the RegistryResponse status model.
 //! - [`transaction`]: the one table of transactions we speak.
 //! - `net` (feature `net`): the HTTP glue the daemons share (listener, streamed bodies, SOAP
@@ -21,6 +22,7 @@
 //! `wire`.
 
 pub mod error;
+pub mod hl7v2;
 pub mod model;
 #[cfg(feature = "net")]
 pub mod net;

@@ -13,7 +13,7 @@ use xds::model::{
     ReturnType, StoredQuery, StoredQueryRequest, TimeRange, Uuid, like_matches,
 };
 
-use crate::store::{Direction, Kind, Link, MetadataStore, StoreError, StoredObject};
+use crate::store::{Direction, Kind, Link, MetadataStore, PatientNum, StoreError, StoredObject};
 
 /// What a query answers when its patient id is unknown (xds-spec-brief.md §4.4: affinity-domain
 /// policy).
@@ -35,6 +35,9 @@ pub struct QuerySettings {
     /// Most object references an ObjectRef answer may hold.
     pub object_ref_limit: usize,
     pub unknown_patient: UnknownPatientAnswer,
+    /// What a query by an id merged into another one answers (ITI-8: no content; ITI-18
+    /// allows XDSUnknownPatientId by affinity-domain policy).
+    pub subsumed_patient: UnknownPatientAnswer,
 }
 
 impl Default for QuerySettings {
@@ -43,8 +46,98 @@ impl Default for QuerySettings {
             leaf_class_limit: 5_000,
             object_ref_limit: 1_000_000,
             unknown_patient: UnknownPatientAnswer::Empty,
+            subsumed_patient: UnknownPatientAnswer::Empty,
         }
     }
+}
+
+/// The patients a query by patient id reads: the id's own and every id merged into it.
+enum PatientScope {
+    Read(Vec<PatientNum>),
+    Answer(Outcome),
+}
+
+fn patient_scope(
+    store: &dyn MetadataStore,
+    id: &Cx,
+    settings: &QuerySettings,
+) -> Result<PatientScope, StoreError> {
+    let Some(patient) = store.patient(id)? else {
+        return Ok(PatientScope::Answer(unknown_patient(id, settings)));
+    };
+    if let Some(into) = store.surviving_id(patient)? {
+        return Ok(PatientScope::Answer(match settings.subsumed_patient {
+            UnknownPatientAnswer::Empty => Outcome::Found(Found::default()),
+            UnknownPatientAnswer::Error => {
+                let into = into.format();
+                Outcome::Refused(vec![RegistryError::error(
+                    XdsErrorCode::UnknownPatientId,
+                    format!(
+                        "patient id {} was merged into {into}; query by that id",
+                        id.format()
+                    ),
+                )])
+            }
+        }));
+    }
+    let mut patients = vec![patient];
+    patients.extend(store.merged_into(patient)?);
+    Ok(PatientScope::Read(patients))
+}
+
+/// Visits every object of one kind filed under any of `patients`.
+fn scan_patients(
+    store: &dyn MetadataStore,
+    patients: &[PatientNum],
+    kind: Kind,
+    visit: &mut dyn FnMut(StoredObject) -> bool,
+) -> Result<(), StoreError> {
+    for patient in patients {
+        store.scan_patient(*patient, kind, visit)?;
+    }
+    Ok(())
+}
+
+/// Answers show the surviving id of merged patients: objects filed under a subsumed id carry
+/// the id its merge chain ends at.
+fn show_surviving_ids(
+    store: &dyn MetadataStore,
+    metadata: &mut Metadata,
+) -> Result<(), StoreError> {
+    if !store.has_merges() {
+        return Ok(());
+    }
+    let mut resolved: Vec<(Cx, Option<Cx>)> = Vec::new();
+    let mut resolve = |id: &mut Option<Cx>| -> Result<(), StoreError> {
+        let Some(current) = id.as_ref() else {
+            return Ok(());
+        };
+        let replacement = match resolved.iter().find(|(known, _)| known == current) {
+            Some((_, replacement)) => replacement.clone(),
+            None => {
+                let replacement = match store.patient(current)? {
+                    Some(patient) => store.surviving_id(patient)?,
+                    None => None,
+                };
+                resolved.push((current.clone(), replacement.clone()));
+                replacement
+            }
+        };
+        if let Some(replacement) = replacement {
+            *id = Some(replacement);
+        }
+        Ok(())
+    };
+    for entry in &mut metadata.document_entries {
+        resolve(&mut entry.patient_id)?;
+    }
+    for set in &mut metadata.submission_sets {
+        resolve(&mut set.patient_id)?;
+    }
+    for folder in &mut metadata.folders {
+        resolve(&mut folder.patient_id)?;
+    }
+    Ok(())
 }
 
 /// The objects a query found, each once, in the order found.
@@ -83,7 +176,13 @@ pub fn run(
     request: &StoredQueryRequest,
     settings: &QuerySettings,
 ) -> QueryResponse {
-    match execute(store, request, settings) {
+    match execute(store, request, settings).and_then(|outcome| match outcome {
+        Outcome::Found(mut found) => {
+            show_surviving_ids(store, &mut found.metadata)?;
+            Ok(Outcome::Found(found))
+        }
+        refused => Ok(refused),
+    }) {
         Ok(Outcome::Found(found)) => answer(found, request, settings),
         Ok(Outcome::Refused(errors)) => QueryResponse {
             response: RegistryResponse::from_errors(errors),
@@ -223,10 +322,11 @@ fn execute(
     let mut found = Found::default();
     match &request.query {
         StoredQuery::FindDocuments(query) | StoredQuery::FindDocumentsByReferenceId(query) => {
-            let Some(patient) = store.patient(&query.patient_id)? else {
-                return Ok(unknown_patient(&query.patient_id, settings));
+            let patients = match patient_scope(store, &query.patient_id, settings)? {
+                PatientScope::Read(patients) => patients,
+                PatientScope::Answer(outcome) => return Ok(outcome),
             };
-            store.scan_patient(patient, Kind::DocumentEntry, &mut |object| {
+            scan_patients(store, &patients, Kind::DocumentEntry, &mut |object| {
                 if let StoredObject::DocumentEntry(entry) = &object {
                     if find_documents_matches(query, entry) {
                         found.add(object);
@@ -236,10 +336,11 @@ fn execute(
             })?;
         }
         StoredQuery::FindSubmissionSets(query) => {
-            let Some(patient) = store.patient(&query.patient_id)? else {
-                return Ok(unknown_patient(&query.patient_id, settings));
+            let patients = match patient_scope(store, &query.patient_id, settings)? {
+                PatientScope::Read(patients) => patients,
+                PatientScope::Answer(outcome) => return Ok(outcome),
             };
-            store.scan_patient(patient, Kind::SubmissionSet, &mut |object| {
+            scan_patients(store, &patients, Kind::SubmissionSet, &mut |object| {
                 if let StoredObject::SubmissionSet(set) = &object {
                     let matches = status_in(&query.statuses, set.availability_status.as_ref())
                         && (query.source_ids.is_empty()
@@ -262,10 +363,11 @@ fn execute(
             })?;
         }
         StoredQuery::FindFolders(query) => {
-            let Some(patient) = store.patient(&query.patient_id)? else {
-                return Ok(unknown_patient(&query.patient_id, settings));
+            let patients = match patient_scope(store, &query.patient_id, settings)? {
+                PatientScope::Read(patients) => patients,
+                PatientScope::Answer(outcome) => return Ok(outcome),
             };
-            store.scan_patient(patient, Kind::Folder, &mut |object| {
+            scan_patients(store, &patients, Kind::Folder, &mut |object| {
                 if let StoredObject::Folder(folder) = &object {
                     if status_in(&query.statuses, folder.availability_status.as_ref())
                         && in_range(
@@ -282,15 +384,16 @@ fn execute(
             })?;
         }
         StoredQuery::GetAll(query) => {
-            let Some(patient) = store.patient(&query.patient_id)? else {
-                return Ok(unknown_patient(&query.patient_id, settings));
+            let patients = match patient_scope(store, &query.patient_id, settings)? {
+                PatientScope::Read(patients) => patients,
+                PatientScope::Answer(outcome) => return Ok(outcome),
             };
             let filter = ContentFilter {
                 format_codes: query.format_codes.clone(),
                 confidentiality_codes: query.confidentiality_codes.clone(),
                 document_types: query.document_types.clone(),
             };
-            store.scan_patient(patient, Kind::SubmissionSet, &mut |object| {
+            scan_patients(store, &patients, Kind::SubmissionSet, &mut |object| {
                 if let StoredObject::SubmissionSet(set) = &object {
                     if status_in(
                         &query.submission_set_statuses,
@@ -301,7 +404,7 @@ fn execute(
                 }
                 true
             })?;
-            store.scan_patient(patient, Kind::DocumentEntry, &mut |object| {
+            scan_patients(store, &patients, Kind::DocumentEntry, &mut |object| {
                 if let StoredObject::DocumentEntry(entry) = &object {
                     if status_in(&query.document_statuses, entry.availability_status.as_ref())
                         && content_matches(&filter, entry)
@@ -311,7 +414,7 @@ fn execute(
                 }
                 true
             })?;
-            store.scan_patient(patient, Kind::Folder, &mut |object| {
+            scan_patients(store, &patients, Kind::Folder, &mut |object| {
                 if let StoredObject::Folder(folder) = &object {
                     if status_in(&query.folder_statuses, folder.availability_status.as_ref()) {
                         found.add(object);

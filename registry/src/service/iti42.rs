@@ -5,6 +5,7 @@
 //! submission plus those applied earlier in the same group.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use xds::XdsErrorCode;
 use xds::error::RegistryError;
@@ -13,6 +14,7 @@ use xds::model::{
     SubmissionSetStatus, Uuid,
 };
 
+use crate::identity::IdentityPolicy;
 use crate::store::{
     ChangeSet, Direction, Kind, Located, MetadataStore, PatientNum, Put, StoreError, StoredObject,
 };
@@ -23,12 +25,16 @@ pub struct RegisterSettings {
     /// Refuse submissions for patient ids the registry does not know (XDSUnknownPatientId).
     /// Off only for tests and migrations; identity feeds register patients.
     pub require_known_patient: bool,
+    /// The INS checks and the affinity domain: an INS with a bad key or of a refused kind is
+    /// an XDSRegistryMetadataError naming the value.
+    pub identity: Arc<IdentityPolicy>,
 }
 
 impl Default for RegisterSettings {
     fn default() -> Self {
         Self {
             require_known_patient: true,
+            identity: Arc::new(IdentityPolicy::default()),
         }
     }
 }
@@ -134,10 +140,26 @@ pub fn register(
         }
     }
 
-    // The patient must be known from the identity feed.
+    // An INS must be well formed and of a kind this deployment accepts (dmp-profile.md §1).
+    check_ins(&metadata, &settings.identity, &mut errors);
+
+    // The patient must be known from the identity feed, and not merged into another id.
     let mut changes = ChangeSet::default();
     let patient = match store.patient(&patient_id)? {
-        Some(patient) => patient,
+        Some(patient) => {
+            if let Some(into) = store.surviving_id(patient)? {
+                let into = into.format();
+                errors.push(error(
+                    XdsErrorCode::UnknownPatientId,
+                    &set_location,
+                    format!(
+                        "{} was merged into {into}; submit under the surviving id",
+                        patient_id.format()
+                    ),
+                ));
+            }
+            patient
+        }
         None if settings.require_known_patient => {
             errors.push(error(
                 XdsErrorCode::UnknownPatientId,
@@ -372,7 +394,9 @@ pub fn register(
                             existing.object.patient_id().cloned()
                         }
                     };
-                    if folder_patient != entry_patient {
+                    if end_patient(store, source_end, patient)?
+                        != end_patient(store, target_end, patient)?
+                    {
                         errors.push(error(
                             XdsErrorCode::PatientIdDoesNotMatch,
                             &location,
@@ -425,7 +449,7 @@ pub fn register(
                         if !check_approved_document(&mut errors, &location, existing) {
                             continue;
                         }
-                        if target_patient != local_entry_patient(source_index) {
+                        if end_patient(store, &target, patient)? != patient {
                             errors.push(error(
                                 XdsErrorCode::PatientIdDoesNotMatch,
                                 &location,
@@ -441,6 +465,7 @@ pub fn register(
                         if kind.replaces() {
                             replace(
                                 store,
+                                patient,
                                 &mut errors,
                                 &location,
                                 existing,
@@ -602,6 +627,7 @@ fn check_approved_document(
 #[allow(clippy::too_many_arguments)] // one call site; the pieces are the submission's state
 fn replace(
     store: &dyn MetadataStore,
+    patient: PatientNum,
     errors: &mut Vec<RegistryError>,
     location: &str,
     replaced: &Located,
@@ -637,7 +663,7 @@ fn replace(
                 {
                     continue;
                 }
-                if folder.object.patient_id() != replacement.patient_id.as_ref() {
+                if final_patient(store, folder.patient)? != patient {
                     errors.push(error(
                         XdsErrorCode::PatientIdDoesNotMatch,
                         location,
@@ -677,6 +703,66 @@ fn deprecate(updated: &mut HashMap<Uuid, Located>, located: Located) {
     let entry = updated.entry(uuid).or_insert(located);
     if let StoredObject::DocumentEntry(document) = &mut entry.object {
         document.availability_status = Some(AvailabilityStatus::Deprecated);
+    }
+}
+
+/// The patient an object is filed under once merges are followed.
+fn final_patient(store: &dyn MetadataStore, patient: PatientNum) -> Result<PatientNum, StoreError> {
+    Ok(store.surviving(patient)?.unwrap_or(patient))
+}
+
+/// The patient of an association end: the submission's for its own objects (they all carry
+/// the SubmissionSet's patientId), the merge-resolved one for objects already registered.
+fn end_patient(
+    store: &dyn MetadataStore,
+    end: &End,
+    submission_patient: PatientNum,
+) -> Result<PatientNum, StoreError> {
+    match end {
+        End::Local(..) => Ok(submission_patient),
+        End::Existing(located) => final_patient(store, located.patient),
+    }
+}
+
+/// Reports each INS of the submission that the policy refuses, once per value, at the first
+/// object carrying it: patientIds everywhere, and sourcePatientIds that are INS.
+fn check_ins(metadata: &Metadata, policy: &IdentityPolicy, errors: &mut Vec<RegistryError>) {
+    let mut reported: Vec<&Cx> = Vec::new();
+    let ids = metadata
+        .submission_sets
+        .iter()
+        .map(|set| {
+            (
+                format!("SubmissionSet {}", set.entry_uuid),
+                set.patient_id.as_ref(),
+            )
+        })
+        .chain(metadata.document_entries.iter().flat_map(|entry| {
+            let location = format!("DocumentEntry {}", entry.entry_uuid);
+            [
+                (location.clone(), entry.patient_id.as_ref()),
+                (location, entry.source_patient_id.as_ref()),
+            ]
+        }))
+        .chain(metadata.folders.iter().map(|folder| {
+            (
+                format!("Folder {}", folder.entry_uuid),
+                folder.patient_id.as_ref(),
+            )
+        }));
+    for (location, id) in ids {
+        let Some(id) = id else { continue };
+        if reported.contains(&id) {
+            continue;
+        }
+        if let Err(refused) = policy.ins.check(id) {
+            reported.push(id);
+            errors.push(error(
+                XdsErrorCode::RegistryMetadataError,
+                location,
+                refused.to_string(),
+            ));
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! and out. ITI-42 goes through the single writer (`writer`), ITI-18 reads the store directly
 //! on a blocking thread.
 
+pub mod identity;
 pub mod iti18;
 pub mod iti42;
 pub mod writer;
@@ -14,10 +15,12 @@ use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{Cx, Metadata, QueryResponse, StoredQueryRequest};
 use xds::validate::{Profile, Receiver, validate_submission};
 
+use crate::identity::{IdentityCommand, IdentityPolicy, MessageKey};
 use crate::store::{MetadataStore, StoreError};
+pub use identity::Provenance;
 pub use iti18::{QuerySettings, UnknownPatientAnswer};
 pub use iti42::RegisterSettings;
-use writer::Writer;
+use writer::{IdentityReply, Writer};
 
 /// The registry: store, writer thread, profile and settings.
 #[derive(Clone)]
@@ -26,6 +29,7 @@ pub struct Registry {
     writer: Writer,
     profile: Arc<dyn Profile>,
     query: Arc<QuerySettings>,
+    identity: Arc<IdentityPolicy>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -64,12 +68,14 @@ impl Registry {
         register: RegisterSettings,
         query: QuerySettings,
     ) -> std::io::Result<Self> {
+        let identity = Arc::clone(&register.identity);
         let writer = Writer::start(Arc::clone(&store), register)?;
         Ok(Self {
             store,
             writer,
             profile,
             query: Arc::new(query),
+            identity,
         })
     }
 
@@ -161,12 +167,38 @@ impl Registry {
         iti18::run(&*self.store, request, &self.query)
     }
 
-    /// Registers patient ids (operator command, tests) until the identity feed exists.
+    /// The identity policy submissions are checked with (the feed and operator commands use
+    /// the same).
+    pub fn identity_policy(&self) -> &IdentityPolicy {
+        &self.identity
+    }
+
+    /// Applies an identity command (ITI-8 feed, operator commands); durable when it returns.
+    pub async fn identity(
+        &self,
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+    ) -> IdentityReply {
+        self.writer.identity(command, message, provenance).await
+    }
+
+    /// Same as [`Registry::identity`] from a plain thread.
+    pub fn identity_blocking(
+        &self,
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+    ) -> IdentityReply {
+        self.writer.identity_blocking(command, message, provenance)
+    }
+
+    /// Registers patient ids as given, without the identity policy (tests, migrations).
     pub async fn add_patients(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
         self.writer.add_patients(ids).await
     }
 
-    /// Same as [`Registry::add_patients`] from a plain thread.
+    /// Same as [`Registry::add_patients`] from a plain thread, without the identity policy.
     pub fn add_patients_blocking(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
         self.writer.add_patients_blocking(ids)
     }

@@ -13,7 +13,9 @@ use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{Cx, Dtm, Metadata};
 
+use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
+use crate::identity::{IdentityCommand, IdentityOutcome, MessageKey};
 use crate::store::{MetadataStore, StoreError};
 
 /// Most submissions applied before one sync.
@@ -22,17 +24,42 @@ const MAX_GROUP: usize = 256;
 /// What the writer answers for one submission.
 pub type Reply = Result<RegistryResponse, StoreError>;
 
-struct Job {
-    work: Work,
-    reply: tokio::sync::oneshot::Sender<Reply>,
-}
+/// What the writer answers for one identity command.
+pub type IdentityReply = Result<IdentityOutcome, StoreError>;
 
-enum Work {
+enum Job {
     Register {
         metadata: Metadata,
         digest: [u8; 20],
+        reply: tokio::sync::oneshot::Sender<Reply>,
     },
-    AddPatients(Vec<Cx>),
+    AddPatients {
+        ids: Vec<Cx>,
+        reply: tokio::sync::oneshot::Sender<Reply>,
+    },
+    Identity {
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+        reply: tokio::sync::oneshot::Sender<IdentityReply>,
+    },
+}
+
+/// A job's result before the group's sync.
+enum Done {
+    Registry(Reply),
+    Identity(IdentityReply),
+}
+
+impl Done {
+    /// Whether the job changed the store (so its answer waits for the sync).
+    fn changed(&self) -> bool {
+        match self {
+            Self::Registry(Ok(response)) => response.errors.is_empty(),
+            Self::Identity(Ok(outcome)) => outcome.is_applied(),
+            _ => false,
+        }
+    }
 }
 
 /// Handle to the writer thread. Dropping every handle stops the thread after it has answered
@@ -77,22 +104,63 @@ impl Writer {
         }
     }
 
-    fn send(&self, work: Work) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
+    fn send(&self, job: Job) -> Result<(), StoreError> {
+        self.jobs.send(job).map_err(|_| stopped())
+    }
+
+    /// Queues a job built around the sender of its answer; returns the receiver.
+    fn request<T>(
+        &self,
+        job: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Job,
+    ) -> Result<tokio::sync::oneshot::Receiver<T>, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.jobs.send(Job { work, reply }).map_err(|_| stopped())?;
+        self.send(job(reply))?;
         Ok(answer)
+    }
+
+    fn send_register(
+        &self,
+        metadata: Metadata,
+        digest: [u8; 20],
+    ) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
+        self.request(|reply| Job::Register {
+            metadata,
+            digest,
+            reply,
+        })
+    }
+
+    fn send_add_patients(
+        &self,
+        ids: Vec<Cx>,
+    ) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
+        self.request(|reply| Job::AddPatients { ids, reply })
+    }
+
+    fn send_identity(
+        &self,
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+    ) -> Result<tokio::sync::oneshot::Receiver<IdentityReply>, StoreError> {
+        self.request(|reply| Job::Identity {
+            command,
+            message,
+            provenance,
+            reply,
+        })
     }
 
     /// Registers a validated submission; resolves once it is durable (or refused).
     pub async fn register(&self, metadata: Metadata, digest: [u8; 20]) -> Reply {
-        self.send(Work::Register { metadata, digest })?
+        self.send_register(metadata, digest)?
             .await
             .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Same as [`Writer::register`] from a thread outside the async runtime.
     pub fn register_blocking(&self, metadata: Metadata, digest: [u8; 20]) -> Reply {
-        self.send(Work::Register { metadata, digest })?
+        self.send_register(metadata, digest)?
             .blocking_recv()
             .unwrap_or_else(|_| Err(stopped()))
     }
@@ -103,12 +171,12 @@ impl Writer {
         metadata: Metadata,
         digest: [u8; 20],
     ) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
-        self.send(Work::Register { metadata, digest })
+        self.send_register(metadata, digest)
     }
 
     /// Registers patient ids (durably) from a plain thread.
     pub fn add_patients_blocking(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
-        self.send(Work::AddPatients(ids))?
+        self.send_add_patients(ids)?
             .blocking_recv()
             .unwrap_or_else(|_| Err(stopped()))
             .map(|_| ())
@@ -116,10 +184,34 @@ impl Writer {
 
     /// Registers patient ids (durably).
     pub async fn add_patients(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
-        self.send(Work::AddPatients(ids))?
+        self.send_add_patients(ids)?
             .await
             .unwrap_or_else(|_| Err(stopped()))
             .map(|_| ())
+    }
+
+    /// Applies an identity command; resolves once it is durable (or refused).
+    pub async fn identity(
+        &self,
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+    ) -> IdentityReply {
+        self.send_identity(command, message, provenance)?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Same as [`Writer::identity`] from a plain thread.
+    pub fn identity_blocking(
+        &self,
+        command: IdentityCommand,
+        message: Option<MessageKey>,
+        provenance: Provenance,
+    ) -> IdentityReply {
+        self.send_identity(command, message, provenance)?
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(stopped()))
     }
 }
 
@@ -151,7 +243,7 @@ fn random_bytes() -> [u8; 16] {
 }
 
 fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Receiver<Job>) {
-    let mut group: Vec<(Job, Option<Reply>)> = Vec::with_capacity(MAX_GROUP);
+    let mut group: Vec<(Job, Option<Done>)> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = queue.recv() {
         group.push((first, None));
         while group.len() < MAX_GROUP {
@@ -163,52 +255,92 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
         let now = now();
         let mut pending_sync = false;
         for (job, outcome) in &mut group {
-            let (metadata, digest) = match &mut job.work {
-                Work::Register { metadata, digest } => (std::mem::take(metadata), *digest),
-                Work::AddPatients(ids) => {
-                    let result = iti42::add_patients(store, ids, false);
-                    pending_sync |= result.is_ok();
-                    *outcome = Some(result.map(|_| RegistryResponse::success()));
-                    continue;
-                }
+            let done = match job {
+                Job::AddPatients { ids, .. } => Done::Registry(
+                    iti42::add_patients(store, ids, false).map(|_| RegistryResponse::success()),
+                ),
+                Job::Identity {
+                    command,
+                    message,
+                    provenance,
+                    ..
+                } => Done::Identity(
+                    identity::apply(store, command, message.as_ref(), provenance).and_then(
+                        |(changes, outcome)| store.apply(&changes, false).map(|()| outcome),
+                    ),
+                ),
+                Job::Register {
+                    metadata, digest, ..
+                } => Done::Registry(register(
+                    store,
+                    std::mem::take(metadata),
+                    *digest,
+                    settings,
+                    &now,
+                )),
             };
-            let result =
-                match iti42::register(store, metadata, digest, settings, &mut random_bytes, &now) {
-                    Ok(Registered::Changes(changes)) => match store.apply(&changes, false) {
-                        Ok(()) => {
-                            pending_sync = true;
-                            Ok(RegistryResponse::success())
-                        }
-                        Err(error) => Err(error),
-                    },
-                    Ok(Registered::AlreadyRegistered) => {
-                        // The earlier identical submission may still be waiting for its sync.
-                        pending_sync = true;
-                        Ok(RegistryResponse::success())
-                    }
-                    Err(RegisterError::Rejected(errors)) => {
-                        Ok(RegistryResponse::from_errors(errors))
-                    }
-                    Err(RegisterError::Store(error)) => Err(error),
-                };
-            *outcome = Some(result);
+            pending_sync |= done.changed();
+            *outcome = Some(done);
         }
         let synced = if pending_sync { store.sync() } else { Ok(()) };
         for (job, outcome) in group.drain(..) {
-            let reply = match (&synced, outcome) {
-                (Ok(()), Some(reply)) => reply,
-                (Err(error), Some(Ok(response))) if response.errors.is_empty() => Err(StoreError {
-                    message: error.message.clone(),
-                    retryable: error.retryable,
+            // An answer that reports a change is sent only once the change is durable.
+            let outcome = match (&synced, outcome) {
+                (Err(error), Some(done)) if done.changed() => Some(match done {
+                    Done::Registry(_) => Done::Registry(Err(copy(error))),
+                    Done::Identity(_) => Done::Identity(Err(copy(error))),
                 }),
-                (_, Some(reply)) => reply,
-                (_, None) => Ok(RegistryResponse::from_errors(vec![RegistryError::error(
-                    XdsErrorCode::RegistryError,
-                    "the submission was not processed",
-                )])),
+                (_, outcome) => outcome,
             };
             // A submitter that went away (timeout, closed connection) is not an error here.
-            let _ = job.reply.send(reply);
+            match (job, outcome) {
+                (
+                    Job::Register { reply, .. } | Job::AddPatients { reply, .. },
+                    Some(Done::Registry(answer)),
+                ) => {
+                    let _ = reply.send(answer);
+                }
+                (Job::Identity { reply, .. }, Some(Done::Identity(answer))) => {
+                    let _ = reply.send(answer);
+                }
+                (Job::Register { reply, .. } | Job::AddPatients { reply, .. }, _) => {
+                    let _ = reply.send(Ok(RegistryResponse::from_errors(vec![
+                        RegistryError::error(
+                            XdsErrorCode::RegistryError,
+                            "the submission was not processed",
+                        ),
+                    ])));
+                }
+                (Job::Identity { reply, .. }, _) => {
+                    let _ = reply.send(Err(StoreError::fatal("the command was not processed")));
+                }
+            }
         }
+    }
+}
+
+fn copy(error: &StoreError) -> StoreError {
+    StoreError {
+        message: error.message.clone(),
+        retryable: error.retryable,
+    }
+}
+
+fn register(
+    store: &dyn MetadataStore,
+    metadata: Metadata,
+    digest: [u8; 20],
+    settings: &RegisterSettings,
+    now: &Dtm,
+) -> Reply {
+    match iti42::register(store, metadata, digest, settings, &mut random_bytes, now) {
+        Ok(Registered::Changes(changes)) => store
+            .apply(&changes, false)
+            .map(|()| RegistryResponse::success()),
+        // The earlier identical submission may still be waiting for its sync: the answer
+        // reports success, so it waits for this group's sync too (Done::changed).
+        Ok(Registered::AlreadyRegistered) => Ok(RegistryResponse::success()),
+        Err(RegisterError::Rejected(errors)) => Ok(RegistryResponse::from_errors(errors)),
+        Err(RegisterError::Store(error)) => Err(error),
     }
 }

@@ -8,7 +8,15 @@
 //! | `unique_ids` | kind (1) · uniqueId · 0x00 · entryUUID (16) | — |
 //! | `links` | direction (1) · object UUID (16) · association UUID (16) | other end (16) · type (1) |
 //! | `patients` | `I` · patient id, or `N` · patient number (8) | number, or patient id |
+//! | `patients` | `R` · patient number (8) | identity record |
+//! | `patients` | `L` · local id | patient number (8) |
+//! | `patients` | `S` · subsumed number (8) | surviving number (8) |
 //! | `meta` | `next_patient`, or `D` · SubmissionSet uniqueId | counter, or digest |
+//! | `meta` | `H` · feed message key | digest |
+//!
+//! Patient ids are keyed by id number and assigning authority only
+//! ([`crate::identity::canonical`]). Merges are few: they are also held in memory (loaded at
+//! open), so following a chain costs no read.
 //!
 //! Objects are clustered by patient, so a patient's DocumentEntries are one contiguous range;
 //! a lookup by entryUUID is two point reads (locator, record); by uniqueId a short prefix scan.
@@ -17,9 +25,13 @@
 //! Records are a format byte followed by postcard; enum variant order in the model is part of
 //! the format (append only).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use xds::model::{AssociationType, Cx, Uuid};
+
+use crate::identity::{PatientRecord, canonical};
 
 use super::{
     ChangeSet, Direction, Kind, Link, Located, MetadataStore, PatientNum, StoreError, StoreResult,
@@ -116,8 +128,26 @@ fn link_key(direction: Direction, object: &Uuid, association: Option<&Uuid>) -> 
 
 fn patient_id_key(id: &Cx) -> Vec<u8> {
     let mut key = b"I".to_vec();
-    key.extend_from_slice(id.format().as_bytes());
+    key.extend_from_slice(canonical(id).format().as_bytes());
     key
+}
+
+fn local_id_key(id: &Cx) -> Vec<u8> {
+    let mut key = b"L".to_vec();
+    key.extend_from_slice(canonical(id).format().as_bytes());
+    key
+}
+
+fn numbered_key(tag: u8, patient: PatientNum) -> Vec<u8> {
+    let mut key = vec![tag];
+    key.extend_from_slice(&patient.to_be_bytes());
+    key
+}
+
+fn feed_key(key: &[u8]) -> Vec<u8> {
+    let mut out = b"H".to_vec();
+    out.extend_from_slice(key);
+    out
 }
 
 fn patient_num_key(patient: PatientNum) -> Vec<u8> {
@@ -166,12 +196,52 @@ pub fn decode_record(bytes: &[u8]) -> StoreResult<StoredObject> {
     }
 }
 
+/// Encodes an identity record.
+fn encode_patient_record(record: &PatientRecord) -> StoreResult<Vec<u8>> {
+    let mut out = vec![RECORD_FORMAT];
+    postcard::to_io(record, &mut out)
+        .map_err(|error| StoreError::fatal(format!("encode patient record: {error}")))?;
+    Ok(out)
+}
+
+fn decode_patient_record(bytes: &[u8]) -> StoreResult<PatientRecord> {
+    match bytes.split_first() {
+        Some((&RECORD_FORMAT, rest)) => postcard::from_bytes(rest).map_err(StoreError::corrupt),
+        _ => Err(StoreError::corrupt("patient record format")),
+    }
+}
+
+/// The merges, both ways.
+#[derive(Debug, Default)]
+struct Merges {
+    /// Subsumed -> the patient it was merged into.
+    into: HashMap<PatientNum, PatientNum>,
+    /// Surviving -> the patients merged into it directly.
+    from: HashMap<PatientNum, Vec<PatientNum>>,
+}
+
+impl Merges {
+    fn add(&mut self, subsumed: PatientNum, surviving: PatientNum) {
+        self.into.insert(subsumed, surviving);
+        let list = self.from.entry(surviving).or_default();
+        if !list.contains(&subsumed) {
+            list.push(subsumed);
+        }
+    }
+}
+
 /// [`MetadataStore`] over a [`KvEngine`].
 #[derive(Debug)]
 pub struct KvMetadataStore<E> {
     engine: E,
     /// Cached patient counter; only the single writer moves it.
     next_patient: AtomicU64,
+    merges: RwLock<Merges>,
+    any_merge: AtomicBool,
+}
+
+fn poisoned() -> StoreError {
+    StoreError::fatal("merge table lock poisoned")
 }
 
 impl<E: KvEngine> KvMetadataStore<E> {
@@ -180,9 +250,30 @@ impl<E: KvEngine> KvMetadataStore<E> {
             Some(bytes) => u64_of(&bytes)?,
             None => 1,
         };
+        let mut merges = Merges::default();
+        let mut failure = None;
+        engine.scan_prefix(Table::Patients, b"S", &mut |key, value| match (
+            u64_of(&key[1..]),
+            u64_of(value),
+        ) {
+            (Ok(subsumed), Ok(surviving)) => {
+                merges.add(subsumed, surviving);
+                true
+            }
+            (Err(error), _) | (_, Err(error)) => {
+                failure = Some(error);
+                false
+            }
+        })?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        let any_merge = !merges.into.is_empty();
         Ok(Self {
             engine,
             next_patient: AtomicU64::new(next),
+            merges: RwLock::new(merges),
+            any_merge: AtomicBool::new(any_merge),
         })
     }
 
@@ -206,6 +297,30 @@ impl<E: KvEngine> KvMetadataStore<E> {
                 Some(id.format().into_bytes()),
             ));
             highest_patient = highest_patient.max(Some(*patient));
+        }
+        for (patient, record) in &changes.records {
+            writes.push((
+                Table::Patients,
+                numbered_key(b'R', *patient),
+                Some(encode_patient_record(record)?),
+            ));
+        }
+        for (id, patient) in &changes.local_ids {
+            writes.push((
+                Table::Patients,
+                local_id_key(id),
+                Some(patient.to_be_bytes().to_vec()),
+            ));
+        }
+        for (subsumed, surviving) in &changes.merges {
+            writes.push((
+                Table::Patients,
+                numbered_key(b'S', *subsumed),
+                Some(surviving.to_be_bytes().to_vec()),
+            ));
+        }
+        for (key, digest) in &changes.feed_messages {
+            writes.push((Table::Meta, feed_key(key), Some(digest.to_vec())));
         }
         if let Some(highest) = highest_patient {
             writes.push((
@@ -288,6 +403,73 @@ impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
             Some(bytes) => {
                 let text = String::from_utf8(bytes).map_err(StoreError::corrupt)?;
                 Cx::parse(&text).map(Some).map_err(StoreError::corrupt)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn patient_record(&self, patient: PatientNum) -> StoreResult<Option<PatientRecord>> {
+        self.engine
+            .get(Table::Patients, &numbered_key(b'R', patient))?
+            .map(|bytes| decode_patient_record(&bytes))
+            .transpose()
+    }
+
+    fn local_patient(&self, id: &Cx) -> StoreResult<Option<PatientNum>> {
+        self.engine
+            .get(Table::Patients, &local_id_key(id))?
+            .map(|bytes| u64_of(&bytes))
+            .transpose()
+    }
+
+    fn surviving(&self, patient: PatientNum) -> StoreResult<Option<PatientNum>> {
+        if !self.has_merges() {
+            return Ok(None);
+        }
+        let merges = self.merges.read().map_err(|_| poisoned())?;
+        let mut current = patient;
+        let mut steps = 0;
+        while let Some(next) = merges.into.get(&current) {
+            current = *next;
+            steps += 1;
+            if steps > merges.into.len() {
+                return Err(StoreError::corrupt(format!(
+                    "merge chain of patient {patient} loops"
+                )));
+            }
+        }
+        Ok((current != patient).then_some(current))
+    }
+
+    fn merged_into(&self, patient: PatientNum) -> StoreResult<Vec<PatientNum>> {
+        if !self.has_merges() {
+            return Ok(Vec::new());
+        }
+        let merges = self.merges.read().map_err(|_| poisoned())?;
+        let mut found = Vec::new();
+        let mut pending = vec![patient];
+        while let Some(next) = pending.pop() {
+            for subsumed in merges.from.get(&next).into_iter().flatten() {
+                if *subsumed != patient && !found.contains(subsumed) {
+                    found.push(*subsumed);
+                    pending.push(*subsumed);
+                }
+            }
+        }
+        found.sort_unstable();
+        Ok(found)
+    }
+
+    fn has_merges(&self) -> bool {
+        self.any_merge.load(Ordering::Acquire)
+    }
+
+    fn feed_message(&self, key: &[u8]) -> StoreResult<Option<[u8; 20]>> {
+        match self.engine.get(Table::Meta, &feed_key(key))? {
+            Some(bytes) => {
+                Ok(Some(bytes.try_into().map_err(|_| {
+                    StoreError::corrupt("feed digest of the wrong length")
+                })?))
             }
             None => Ok(None),
         }
@@ -431,6 +613,13 @@ impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
             .max()
         {
             self.next_patient.fetch_max(highest + 1, Ordering::SeqCst);
+        }
+        if !changes.merges.is_empty() {
+            let mut merges = self.merges.write().map_err(|_| poisoned())?;
+            for (subsumed, surviving) in &changes.merges {
+                merges.add(*subsumed, *surviving);
+            }
+            self.any_merge.store(true, Ordering::Release);
         }
         Ok(())
     }

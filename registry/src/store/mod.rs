@@ -10,6 +10,8 @@ pub mod rocks;
 
 use xds::model::{Association, AssociationType, Cx, DocumentEntry, Folder, SubmissionSet, Uuid};
 
+use crate::identity::PatientRecord;
+
 /// Number the registry gives each patient identifier (keys stay short and fixed-size).
 pub type PatientNum = u64;
 
@@ -155,6 +157,14 @@ pub struct Put {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     pub new_patients: Vec<(PatientNum, Cx)>,
+    /// Identity records written (new or replaced).
+    pub records: Vec<(PatientNum, PatientRecord)>,
+    /// Local identifiers (other assigning authorities) linked to a patient.
+    pub local_ids: Vec<(Cx, PatientNum)>,
+    /// Merges: (subsumed, surviving).
+    pub merges: Vec<(PatientNum, PatientNum)>,
+    /// Feed messages applied (key, digest), for idempotent resends.
+    pub feed_messages: Vec<(Vec<u8>, [u8; 20])>,
     pub puts: Vec<Put>,
     /// SubmissionSet uniqueId and digest of the submission, for idempotent retries.
     pub submission_digest: Option<(String, [u8; 20])>,
@@ -162,7 +172,13 @@ pub struct ChangeSet {
 
 impl ChangeSet {
     pub fn is_empty(&self) -> bool {
-        self.new_patients.is_empty() && self.puts.is_empty() && self.submission_digest.is_none()
+        self.new_patients.is_empty()
+            && self.records.is_empty()
+            && self.local_ids.is_empty()
+            && self.merges.is_empty()
+            && self.feed_messages.is_empty()
+            && self.puts.is_empty()
+            && self.submission_digest.is_none()
     }
 }
 
@@ -177,10 +193,31 @@ pub struct StoreStats {
 /// uniqueId is an index lookup (a point read or a prefix scan of one patient), never a scan
 /// of the whole registry.
 pub trait MetadataStore: Send + Sync + 'static {
-    /// The number of a registered patient identifier.
+    /// The number of a registered patient identifier (id number and assigning authority; the
+    /// identifier type code does not count).
     fn patient(&self, id: &Cx) -> StoreResult<Option<PatientNum>>;
     /// The identifier of a patient number.
     fn patient_id(&self, patient: PatientNum) -> StoreResult<Option<Cx>>;
+    /// The identity record of a patient, when one was written (feeds, operator commands).
+    fn patient_record(&self, patient: PatientNum) -> StoreResult<Option<PatientRecord>>;
+    /// The patient a local identifier (another assigning authority) is linked to.
+    fn local_patient(&self, id: &Cx) -> StoreResult<Option<PatientNum>>;
+    /// For a subsumed patient, the end of its merge chain (the id that now holds its
+    /// documents); `None` for an active patient.
+    fn surviving(&self, patient: PatientNum) -> StoreResult<Option<PatientNum>>;
+    /// For a subsumed patient, the id its merge chain ends at; `None` for an active patient.
+    fn surviving_id(&self, patient: PatientNum) -> StoreResult<Option<Cx>> {
+        match self.surviving(patient)? {
+            Some(surviving) => self.patient_id(surviving),
+            None => Ok(None),
+        }
+    }
+    /// Every patient merged into this one, directly or through a chain.
+    fn merged_into(&self, patient: PatientNum) -> StoreResult<Vec<PatientNum>>;
+    /// Whether any merge was ever recorded (answers skip merge handling when not).
+    fn has_merges(&self) -> bool;
+    /// The digest of a feed message applied under this key.
+    fn feed_message(&self, key: &[u8]) -> StoreResult<Option<[u8; 20]>>;
     /// The next unused patient number.
     fn next_patient_num(&self) -> StoreResult<PatientNum>;
     /// Where an entryUUID is filed.

@@ -10,6 +10,7 @@
 
 pub mod hl7;
 pub mod ids;
+pub mod ins;
 pub mod messages;
 pub mod metadata;
 pub mod query;
@@ -17,6 +18,7 @@ pub mod vocabulary;
 
 pub use hl7::{Ce, Composite, Cx, Dtm, DtmPrecision, Hd, Hl7Error, Xcn, Xon, Xtn};
 pub use ids::{IdError, ObjectId, Oid, UniqueId, Uuid};
+pub use ins::{Ins, InsError, InsKind, InsPolicy};
 pub use messages::{
     Document, DocumentRequest, ProvideAndRegister, QueryResponse, RemoveMetadata, RetrieveResponse,
     RetrievedDocument,

@@ -6,11 +6,13 @@
 //!   a response body), so documents never have to be held whole in memory.
 //! - [`soap`]: SOAP 1.2 answers (faults, envelopes, MTOM packages) ready to send.
 //! - [`client`]: a pooled SOAP-over-HTTP client (the repository registering with a registry).
+//! - [`mllp`]: MLLP framing (HL7 v2 over TCP) with size and time limits, and a client.
 //! - [`signal`]: the shutdown signal (SIGINT, SIGTERM).
 //! - [`daemon`]: logging, standard output lines and exit codes of the daemon binaries.
 
 pub mod client;
 pub mod daemon;
 pub mod http;
+pub mod mllp;
 pub mod signal;
 pub mod soap;

@@ -1,0 +1,241 @@
+//! The operator's identity commands, run on a stopped registry's data directory: `patient add`
+//! (create, with local ids), `patient show` (look up by id or local id), `patient merge`. They
+//! go through the same identity policy and writer as the ITI-8 feed.
+
+use std::sync::Arc;
+
+use xds::model::Cx;
+use xds::net::daemon::{Failure, say};
+
+use crate::app::{PatientCommand, open_store, start_registry};
+use crate::config::Settings;
+use crate::identity::{IdentityCommand, IdentityOutcome, IdentityPolicy, PatientRecord};
+use crate::service::{Provenance, Registry};
+use crate::store::{Kind, MetadataStore, PatientNum};
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure::usage(message)
+}
+
+fn parse(id: &str) -> Result<Cx, Failure> {
+    Cx::parse(id).map_err(|error| usage(format!("{id:?}: {error}")))
+}
+
+/// A domain id as the policy accepts it.
+fn domain_id(policy: &IdentityPolicy, id: &str) -> Result<Cx, Failure> {
+    policy
+        .check_patient_id(&parse(id)?)
+        .map_err(|error| usage(format!("{id:?}: {error}")))
+}
+
+fn provenance(what: &str) -> Provenance {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let user = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
+    Provenance {
+        source: format!("xds-registry patient {what} ({user})"),
+        at: xds::model::Dtm::from_unix_seconds(seconds).to_string(),
+    }
+}
+
+/// Runs one `patient` command.
+pub fn run(settings: &Settings, command: PatientCommand) -> Result<(), Failure> {
+    let policy = Arc::clone(&settings.identity);
+    // Arguments are checked before the store is opened.
+    let plan = match &command {
+        PatientCommand::Add { ids, locals } => {
+            if !locals.is_empty() && ids.len() != 1 {
+                return Err(usage("--local links to one patient: give exactly one ID"));
+            }
+            let mut commands = Vec::new();
+            for id in ids {
+                let local_ids = locals
+                    .iter()
+                    .map(|local| parse(local))
+                    .collect::<Result<Vec<_>, _>>()?;
+                commands.push(IdentityCommand::Upsert {
+                    id: domain_id(&policy, id)?,
+                    local_ids,
+                    identity: None,
+                });
+            }
+            commands
+        }
+        PatientCommand::Merge {
+            surviving,
+            subsumed,
+        } => vec![IdentityCommand::Merge {
+            surviving: domain_id(&policy, surviving)?,
+            subsumed: domain_id(&policy, subsumed)?,
+        }],
+        PatientCommand::Show { id } => {
+            let id = parse(id)?;
+            let store = open_store(settings)?;
+            return show(&*store, &id);
+        }
+    };
+    let store = open_store(settings)?;
+    let registry = start_registry(settings, Arc::clone(&store))?;
+    let result = apply(&registry, &*store, plan, &command);
+    registry.close();
+    drop(store);
+    result
+}
+
+fn apply(
+    registry: &Registry,
+    store: &dyn MetadataStore,
+    plan: Vec<IdentityCommand>,
+    command: &PatientCommand,
+) -> Result<(), Failure> {
+    let what = match command {
+        PatientCommand::Add { .. } => "add",
+        PatientCommand::Merge { .. } => "merge",
+        PatientCommand::Show { .. } => "show",
+    };
+    let mut refused = Vec::new();
+    for step in plan {
+        let outcome = registry
+            .identity_blocking(step.clone(), None, provenance(what))
+            .map_err(|error| Failure::runtime(error.message))?;
+        let shown = |patient: PatientNum| -> String {
+            store
+                .patient_id(patient)
+                .ok()
+                .flatten()
+                .map(|cx| cx.format())
+                .unwrap_or_else(|| format!("patient {patient}"))
+        };
+        match outcome {
+            IdentityOutcome::Created(patient) => say(&format!("created {}", shown(patient))),
+            IdentityOutcome::Updated(patient) => say(&format!("updated {}", shown(patient))),
+            IdentityOutcome::Unchanged(patient) => {
+                say(&format!("already registered {}", shown(patient)))
+            }
+            IdentityOutcome::Resent => say("already applied"),
+            IdentityOutcome::Merged {
+                surviving,
+                subsumed,
+            } => say(&format!(
+                "merged {} into {}",
+                shown(subsumed),
+                shown(surviving)
+            )),
+            IdentityOutcome::Refused(refusal) => refused.push(refusal.to_string()),
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: 3,
+            message: format!("refused: {}", refused.join("; ")),
+        })
+    }
+}
+
+fn count(store: &dyn MetadataStore, patient: PatientNum) -> Result<usize, Failure> {
+    let mut count = 0;
+    store
+        .scan_patient(patient, Kind::DocumentEntry, &mut |_| {
+            count += 1;
+            true
+        })
+        .map_err(|error| Failure::runtime(error.message))?;
+    Ok(count)
+}
+
+/// Prints what the registry knows of a patient.
+fn show(store: &dyn MetadataStore, id: &Cx) -> Result<(), Failure> {
+    let failed = |error: crate::store::StoreError| Failure::runtime(error.message);
+    let (patient, via_local) = match store.patient(id).map_err(failed)? {
+        Some(patient) => (patient, false),
+        None => match store.local_patient(id).map_err(failed)? {
+            Some(patient) => (patient, true),
+            None => {
+                return Err(Failure {
+                    code: 2,
+                    message: format!("{} is not known to this registry", id.format()),
+                });
+            }
+        },
+    };
+    let display = |patient: PatientNum| -> Result<String, Failure> {
+        Ok(store
+            .patient_id(patient)
+            .map_err(failed)?
+            .map(|cx| cx.format())
+            .unwrap_or_else(|| format!("patient {patient}")))
+    };
+    let record = store
+        .patient_record(patient)
+        .map_err(failed)?
+        .unwrap_or_else(|| PatientRecord {
+            id: id.clone(),
+            ..PatientRecord::default()
+        });
+    let mut lines = vec![format!("patient id: {}", display(patient)?)];
+    if via_local {
+        lines.push(format!("found by local id: {}", id.format()));
+    }
+    match store.surviving(patient).map_err(failed)? {
+        Some(surviving) => lines.push(format!(
+            "state: merged into {} (its documents answer under that id)",
+            display(surviving)?
+        )),
+        None => lines.push("state: active".to_owned()),
+    }
+    if let Some(identity) = &record.identity {
+        let traits = &identity.traits;
+        lines.push(format!(
+            "identity status: {}",
+            identity
+                .status
+                .map(|status| format!("{} ({})", status.code(), status.label()))
+                .unwrap_or_else(|| "not given".to_owned())
+        ));
+        if !identity.attributes.is_empty() {
+            lines.push(format!(
+                "identity attributes: {}",
+                identity.attributes.join(", ")
+            ));
+        }
+        lines.push(format!("birth name: {}", traits.birth_name));
+        lines.push(format!(
+            "first names: {}{}{}",
+            traits.first_name,
+            if traits.other_first_names.is_empty() {
+                ""
+            } else {
+                " "
+            },
+            traits.other_first_names
+        ));
+        lines.push(format!("birth date: {}", traits.birth_date));
+        lines.push(format!("sex: {}", traits.sex));
+        lines.push(format!("birth place (INSEE): {}", traits.birth_place));
+    } else {
+        lines.push("identity traits: none fed".to_owned());
+    }
+    for local in &record.local_ids {
+        lines.push(format!("local id: {}", local.format()));
+    }
+    let merged = store.merged_into(patient).map_err(failed)?;
+    for subsumed in &merged {
+        lines.push(format!("merged into it: {}", display(*subsumed)?));
+    }
+    let mut documents = count(store, patient)?;
+    for subsumed in &merged {
+        documents += count(store, *subsumed)?;
+    }
+    lines.push(format!("DocumentEntries: {documents}"));
+    if !record.updated.is_empty() {
+        lines.push(format!(
+            "last change: {} by {}",
+            record.updated, record.source
+        ));
+    }
+    say(&lines.join("\n"));
+    Ok(())
+}
