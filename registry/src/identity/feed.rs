@@ -775,4 +775,79 @@ mod tests {
             "AR"
         );
     }
+
+    /// Mutations of real messages (bytes flipped, delimiters and separators inserted, cuts,
+    /// repeated segments): parsing, interpreting under two policies and acknowledging never
+    /// panic, and every acknowledgement is an HL7 message with an MSA.
+    #[test]
+    fn mutated_messages_never_panic_and_always_get_a_parseable_answer() {
+        let seeds = [
+            a01("IPP7^^^HOSP&1.2.250.1.999.1&ISO^PI~185057800608491^^^&1.2.250.1.213.1.4.8&ISO^INS")
+                .replace('\n', "\r"),
+            "MSH|^~\\&|HIS|HOSP|XDS|DMP|20261122||ADT^A40^ADT_A39|M1|P|2.3.1\rEVN||20261122\rPID|||185057800608491^^^&1.2.250.1.213.1.4.8&ISO\rMRG|292042A00401249^^^&1.2.250.1.213.1.4.8&ISO\r".to_owned(),
+        ];
+        let policies = [IdentityPolicy::default(), IdentityPolicy::development()];
+        let settings = FeedSettings::default();
+        let alphabet = b"|^~\\&\r\n0123456789AZaz\x0b\x1c\xc3\xa9\xff ";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut random = move |bound: usize| -> usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        let mut parsed = 0;
+        for round in 0..20_000 {
+            let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
+            for _ in 0..1 + random(6) {
+                let at = random(bytes.len() + 1);
+                match random(5) {
+                    0 if !bytes.is_empty() => {
+                        let at = at.min(bytes.len() - 1);
+                        bytes[at] = alphabet[random(alphabet.len())];
+                    }
+                    1 => bytes.insert(at, alphabet[random(alphabet.len())]),
+                    2 => bytes.truncate(at),
+                    3 if at < bytes.len() => {
+                        let end = (at + random(40)).min(bytes.len());
+                        let copy = bytes[at..end].to_vec();
+                        bytes.splice(at..at, copy);
+                    }
+                    _ if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let message = Message::parse(&bytes).ok();
+            parsed += usize::from(message.is_some());
+            for policy in &policies {
+                let result = match &message {
+                    Some(message) => interpret(message, policy, &settings).map(|_| ()),
+                    None => Err(FeedError {
+                        ack: AckCode::Reject,
+                        condition: ErrorCondition::SegmentSequence,
+                        location: None,
+                        text: "not HL7".to_owned(),
+                    }),
+                };
+                let outcome = IdentityOutcome::Unchanged(1);
+                let ack = acknowledge(
+                    message.as_ref(),
+                    result.as_ref().map(|()| &outcome),
+                    &settings,
+                    "ACK",
+                    "20261122",
+                );
+                let answer = Message::parse(ack.as_bytes()).unwrap_or_else(|error| {
+                    panic!("round {round}: ACK {ack:?} does not parse: {error}")
+                });
+                assert!(answer.segment("MSA").is_some(), "round {round}: {ack:?}");
+            }
+        }
+        assert!(
+            parsed > 5_000,
+            "the mutations should keep many messages parseable: {parsed}"
+        );
+    }
 }
