@@ -46,6 +46,24 @@ impl Drop for TempDir {
     }
 }
 
+/// Where a daemon's log goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Output<'a> {
+    /// `XDS_LOG`.
+    pub log_level: &'a str,
+    /// Standard error to this file instead of the caller's.
+    pub stderr: Option<&'a Path>,
+}
+
+impl Default for Output<'_> {
+    fn default() -> Self {
+        Self {
+            log_level: "warn",
+            stderr: None,
+        }
+    }
+}
+
 /// A running daemon; killed on drop.
 #[derive(Debug)]
 pub struct Daemon {
@@ -73,14 +91,29 @@ impl Daemon {
 
     /// Like [`Daemon::start`], listening on `listen`.
     pub fn start_on(binary: &Path, listen: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(binary, listen, data_dir, extra, &Output::default())
+    }
+
+    /// Like [`Daemon::start`], with its log level and standard error chosen.
+    pub fn spawn(
+        binary: &Path,
+        listen: &str,
+        data_dir: &Path,
+        extra: &[&str],
+        output: &Output<'_>,
+    ) -> Self {
+        let stderr = match output.stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::inherit(),
+        };
         let mut child = Command::new(binary)
             .args(["serve", "--insecure", "--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(extra)
-            .env("XDS_LOG", "warn")
+            .env("XDS_LOG", output.log_level)
             .env("XDS_REGISTRY_CONFIG", registry_dev_config())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|error| panic!("start {}: {error}", binary.display()));
         let stdout = child.stdout.take().expect("stdout");

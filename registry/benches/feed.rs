@@ -17,17 +17,16 @@
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a command that prints figures
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use xds::model::Ins;
-use xds_conformance::load::{cpu_micros, rss_mib};
-use xds_conformance::support::{TempDir, registry_dev_config};
+use xds_conformance::feed::Connection;
+use xds_conformance::load::{Load, cpu_micros, ms, rss_mib};
+use xds_conformance::support::{Daemon, Output, TempDir};
 
 struct Args {
     clients: u64,
@@ -57,18 +56,6 @@ fn parse_args() -> Args {
     args
 }
 
-fn exchange(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, message: &str) -> Vec<u8> {
-    let mut frame = vec![0x0B];
-    frame.extend_from_slice(message.as_bytes());
-    frame.extend_from_slice(&[0x1C, 0x0D]);
-    stream.write_all(&frame).expect("send");
-    let mut answer = Vec::new();
-    reader.read_until(0x1C, &mut answer).expect("answer");
-    let mut cr = [0u8; 1];
-    reader.read_exact(&mut cr).expect("CR");
-    answer
-}
-
 fn pid3(n: u64) -> String {
     format!(
         "IPP{n}^^^HOSP&1.2.250.1.999.1&ISO^PI~{}^^^&1.2.250.1.213.1.4.10&ISO^INS",
@@ -92,14 +79,12 @@ fn a40(control: &str, surviving: u64, subsumed: u64) -> String {
 }
 
 struct Phase {
-    rate: f64,
-    p50: Duration,
-    p99: Duration,
+    load: Load,
     cpu_per_message: f64,
 }
 
 /// Runs `clients` connections for `seconds`; `message(client, i)` is the i-th message of a
-/// client, whose acknowledgement must start with `expect` after MSA.
+/// client, whose acknowledgement must hold `MSA|{expect}`.
 fn phase(
     address: SocketAddr,
     pid: u32,
@@ -108,31 +93,30 @@ fn phase(
     message: Arc<dyn Fn(u64, u64) -> String + Send + Sync>,
 ) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
-    let count = Arc::new(AtomicU64::new(0));
     let cpu_before = cpu_micros(pid);
     let started = Instant::now();
     let threads: Vec<_> = (0..args.clients)
         .map(|client| {
-            let (stop, count, message) =
-                (Arc::clone(&stop), Arc::clone(&count), Arc::clone(&message));
+            let (stop, message) = (Arc::clone(&stop), Arc::clone(&message));
             std::thread::spawn(move || {
-                let mut stream = TcpStream::connect(address).expect("connect");
-                stream.set_nodelay(true).expect("nodelay");
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut connection =
+                    Connection::connect(address, Duration::from_secs(30)).expect("connect");
                 let mut latencies = Vec::new();
                 let mut index = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let text = message(client, index);
                     index += 1;
                     let begun = Instant::now();
-                    let answer = exchange(&mut stream, &mut reader, &text);
+                    let answer = connection
+                        .exchange(text.as_bytes())
+                        .expect("exchange")
+                        .expect("an answer");
                     latencies.push(begun.elapsed());
                     let answer = String::from_utf8_lossy(&answer);
                     assert!(
                         answer.contains(&format!("MSA|{expect}")),
                         "unexpected answer {answer}"
                     );
-                    count.fetch_add(1, Ordering::Relaxed);
                 }
                 latencies
             })
@@ -147,26 +131,29 @@ fn phase(
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_micros(pid) - cpu_before;
     latencies.sort();
-    let at =
-        |fraction: f64| latencies[((latencies.len() as f64 - 1.0) * fraction).round() as usize];
-    let messages = count.load(Ordering::Relaxed);
+    let operations = latencies.len() as u64;
     Phase {
-        rate: messages as f64 / seconds,
-        p50: at(0.5),
-        p99: at(0.99),
-        cpu_per_message: cpu as f64 / messages.max(1) as f64,
+        load: Load {
+            operations,
+            seconds,
+            latencies,
+        },
+        cpu_per_message: cpu as f64 / operations.max(1) as f64,
     }
 }
 
 fn print(name: &str, phase: &Phase, floor: Option<&Phase>) {
     let ratio = floor.map_or(String::new(), |floor| {
-        format!(", ratio to floor {:.2}", phase.rate / floor.rate)
+        format!(
+            ", ratio to floor {:.2}",
+            phase.load.rate() / floor.load.rate()
+        )
     });
     println!(
         "{name}: {:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} µs server CPU/message{ratio}",
-        phase.rate,
-        phase.p50.as_secs_f64() * 1e3,
-        phase.p99.as_secs_f64() * 1e3,
+        phase.load.rate(),
+        ms(phase.load.percentile(0.5)),
+        ms(phase.load.percentile(0.99)),
         phase.cpu_per_message
     );
 }
@@ -174,37 +161,18 @@ fn print(name: &str, phase: &Phase, floor: Option<&Phase>) {
 fn main() {
     let args = parse_args();
     let dir = TempDir::new("bench-feed");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xds-registry"))
-        .args([
-            "serve",
-            "--insecure",
-            "--listen",
-            "127.0.0.1:0",
-            "--mllp-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--config")
-        .arg(registry_dev_config())
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("XDS_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the registry");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut mllp = None;
-    for line in lines.by_ref().take(2) {
-        let line = line.expect("line");
-        if let Some(address) = line
-            .strip_prefix("listening on ")
-            .and_then(|rest| rest.strip_suffix(" (mllp)"))
-        {
-            mllp = Some(address.parse::<SocketAddr>().expect("address"));
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let address = mllp.expect("an MLLP listener");
-    let pid = child.id();
+    let daemon = Daemon::spawn(
+        Path::new(env!("CARGO_BIN_EXE_xds-registry")),
+        "127.0.0.1:0",
+        dir.path(),
+        &["--mllp-listen", "127.0.0.1:0"],
+        &Output {
+            log_level: "error",
+            stderr: None,
+        },
+    );
+    let address = daemon.listener("mllp").expect("an MLLP listener");
+    let pid = daemon.child.id();
     println!(
         "feed benchmark: {} MLLP connections, {} s per phase, release daemon {}",
         args.clients,
@@ -273,9 +241,5 @@ fn main() {
         Some(&floor),
     );
     println!("server RSS after the run: {:.0} MiB", rss_mib(pid));
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-    let _ = child.wait();
+    daemon.stop();
 }

@@ -45,10 +45,7 @@ struct Feed {
 
 /// HL7 DTM of now, UTC, to the second.
 fn now() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    xds::model::Dtm::from_unix_seconds(seconds).to_string()
+    xds::model::Dtm::now().to_string()
 }
 
 /// Serves the feed until `shutdown` resolves; connections then get `grace` to finish the

@@ -29,13 +29,10 @@ fn domain_id(policy: &IdentityPolicy, id: &str) -> Result<Cx, Failure> {
 }
 
 fn provenance(what: &str) -> Provenance {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
     let user = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
     Provenance {
         source: format!("xds-registry patient {what} ({user})"),
-        at: xds::model::Dtm::from_unix_seconds(seconds).to_string(),
+        at: xds::model::Dtm::now().to_string(),
     }
 }
 

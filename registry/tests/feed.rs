@@ -8,15 +8,16 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use xds::ResponseStatus;
 use xds::model::*;
+use xds_conformance::feed::Connection;
 
 fn python() -> String {
     let python = std::env::var("XDS_PYTHON").unwrap_or_else(|_| "python3".to_owned());
@@ -34,7 +35,7 @@ fn python() -> String {
 
 /// A registry with the feed listener and its standard error in a file.
 struct Feed {
-    child: Child,
+    daemon: Daemon,
     soap: SocketAddr,
     mllp: SocketAddr,
     log: PathBuf,
@@ -45,54 +46,25 @@ impl Feed {
         let config_path = dir.join("registry.toml");
         std::fs::write(&config_path, config).expect("config");
         let log = dir.join("registry.log");
-        let mut child = Command::new(BINARY)
-            .args([
-                "serve",
-                "--insecure",
-                "--listen",
-                "127.0.0.1:0",
+        let daemon = Daemon::spawn(
+            Path::new(BINARY),
+            "127.0.0.1:0",
+            &dir.join("data"),
+            &[
                 "--mllp-listen",
                 "127.0.0.1:0",
-            ])
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .env("XDS_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("start the registry");
-        let mut stdout = child.stdout.take().expect("stdout");
-        let mut text = String::new();
-        let mut byte = [0u8; 1];
-        while text.matches('\n').count() < 2 {
-            match stdout.read(&mut byte) {
-                Ok(1) => text.push(char::from(byte[0])),
-                _ => panic!(
-                    "the registry stopped: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                ),
-            }
-        }
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = stdout.read_to_end(&mut sink);
-        });
-        let address = |protocol: &str| -> SocketAddr {
-            text.lines()
-                .find_map(|line| {
-                    line.strip_prefix("listening on ")?
-                        .strip_suffix(&format!(" ({protocol})"))
-                })
-                .unwrap_or_else(|| panic!("no {protocol} line in {text:?}"))
-                .parse()
-                .expect("address")
-        };
+                "--config",
+                config_path.to_str().expect("utf-8"),
+            ],
+            &Output {
+                log_level: "info",
+                stderr: Some(&log),
+            },
+        );
         Self {
-            soap: address("soap"),
-            mllp: address("mllp"),
-            child,
+            soap: daemon.address,
+            mllp: daemon.listener("mllp").expect("an MLLP listener"),
+            daemon,
             log,
         }
     }
@@ -101,23 +73,12 @@ impl Feed {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let status = self.child.wait().expect("wait");
+    fn stop(self) {
+        let status = self.daemon.stop();
         assert!(
             status.success(),
             "the registry did not stop cleanly: {status}"
         );
-    }
-}
-
-impl Drop for Feed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -188,19 +149,12 @@ fn send_with_python(mllp: SocketAddr, messages: &[String]) -> Vec<Ack> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python");
-    let input = format!(
-        "[{}]",
-        messages
-            .iter()
-            .map(|message| json_string(message))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    // Messages separated by FS (0x1C), a byte no HL7 message holds.
     child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(input.as_bytes())
+        .write_all(messages.join("\u{1c}").as_bytes())
         .expect("write");
     let output = child.wait_with_output().expect("python ran");
     assert!(
@@ -208,88 +162,20 @@ fn send_with_python(mllp: SocketAddr, messages: &[String]) -> Vec<Ack> {
         "hl7 peer failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    parse_acks(&String::from_utf8_lossy(&output.stdout))
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for character in text.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            other => out.push(other),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Reads the peer's JSON answer (an array of flat objects of strings).
-fn parse_acks(json: &str) -> Vec<Ack> {
-    let mut acks = Vec::new();
-    let mut rest = json;
-    while let Some(start) = rest.find('{') {
-        let mut fields = std::collections::HashMap::new();
-        let mut cursor = &rest[start + 1..];
-        loop {
-            cursor = cursor.trim_start_matches([' ', ',']);
-            if cursor.starts_with('}') {
-                cursor = &cursor[1..];
-                break;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let field = |index: usize| fields.get(index).copied().unwrap_or("").to_owned();
+            Ack {
+                code: field(0),
+                control: field(1),
+                text: field(2),
+                location: field(3),
+                error: field(4),
             }
-            let (key, after) = json_value(cursor);
-            let after = after.trim_start().trim_start_matches(':').trim_start();
-            let (value, after) = json_value(after);
-            fields.insert(key, value);
-            cursor = after;
-        }
-        let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
-        acks.push(Ack {
-            code: get("msa1"),
-            control: get("msa2"),
-            location: get("err_location"),
-            error: get("err_code"),
-            text: get("msa3"),
-        });
-        rest = cursor;
-    }
-    acks
-}
-
-fn json_value(text: &str) -> (String, &str) {
-    let mut out = String::new();
-    let mut chars = text.char_indices();
-    assert_eq!(
-        chars.next().map(|(_, c)| c),
-        Some('"'),
-        "JSON string expected at {text:.40}"
-    );
-    while let Some((index, character)) = chars.next() {
-        match character {
-            '"' => return (out, &text[index + 1..]),
-            '\\' => match chars.next().map(|(_, c)| c) {
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                Some('t') => out.push('\t'),
-                Some('u') => {
-                    let hex: String = (0..4)
-                        .filter_map(|_| chars.next().map(|(_, c)| c))
-                        .collect();
-                    if let Some(decoded) =
-                        u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                    {
-                        out.push(decoded);
-                    }
-                }
-                Some(other) => out.push(other),
-                None => break,
-            },
-            other => out.push(other),
-        }
-    }
-    panic!("unterminated JSON string");
+        })
+        .collect()
 }
 
 fn found(address: SocketAddr, id: &Cx) -> Vec<(String, String)> {
@@ -525,36 +411,12 @@ fn a_hospital_feed_creates_updates_and_merges_patients_the_registry_then_honours
     feed.stop();
 }
 
-/// Writes one MLLP frame.
-fn frame(stream: &mut TcpStream, message: &[u8]) {
-    let mut bytes = vec![0x0B];
-    bytes.extend_from_slice(message);
-    bytes.extend_from_slice(&[0x1C, 0x0D]);
-    stream.write_all(&bytes).expect("send");
-}
-
-/// Reads one MLLP frame; `None` when the server closed the connection.
-fn read_frame(stream: &mut TcpStream) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let mut bytes = Vec::new();
-    let mut byte = [0u8; 1];
-    loop {
-        match stream.read(&mut byte) {
-            Ok(0) => return None,
-            Ok(_) if byte[0] == 0x1C => break,
-            Ok(_) => bytes.push(byte[0]),
-            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return None,
-            Err(error) => panic!("read: {error}"),
-        }
-    }
-    let _ = stream.read(&mut byte);
-    Some(
-        String::from_utf8_lossy(&bytes)
-            .trim_start_matches('\u{b}')
-            .to_owned(),
-    )
+/// Reads one answer as text; `None` when the server closed the connection.
+fn answer(connection: &mut Connection) -> Option<String> {
+    connection
+        .receive()
+        .expect("read")
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn msa(ack: &str) -> (String, String) {
@@ -567,8 +429,8 @@ fn msa(ack: &str) -> (String, String) {
     (message.value(msa, 1, 1), err)
 }
 
-fn connect(address: SocketAddr) -> TcpStream {
-    TcpStream::connect(address).expect("connect")
+fn connect(address: SocketAddr) -> Connection {
+    Connection::connect(address, Duration::from_secs(10)).expect("connect")
 }
 
 #[test]
@@ -589,64 +451,59 @@ fn bad_messages_get_rejections_or_a_closed_connection_never_a_stuck_listener() {
     // A stalled client first: it must not hold the others up.
     let mut stalled = connect(feed.mllp);
     stalled
-        .write_all(b"\x0bMSH|^~\\&|HIS|HOSP")
+        .write_raw(b"\x0bMSH|^~\\&|HIS|HOSP")
         .expect("half a message");
 
     // Not HL7 at all, on a healthy frame: AR, and the connection stays usable.
     let mut stream = connect(feed.mllp);
-    frame(&mut stream, b"hello, is this the lab?");
-    let (code, _) = msa(&read_frame(&mut stream).expect("an answer"));
+    stream.send(b"hello, is this the lab?").expect("send");
+    let (code, _) = msa(&answer(&mut stream).expect("an answer"));
     assert_eq!(code, "AR");
     // A version we do not take: AR naming MSH-12.
-    frame(
-        &mut stream,
-        valid("V1").replace("|P|2.5|", "|P|2.1|").as_bytes(),
-    );
-    let (code, location) = msa(&read_frame(&mut stream).expect("an answer"));
+    stream
+        .send(valid("V1").replace("|P|2.5|", "|P|2.1|").as_bytes())
+        .expect("send");
+    let (code, location) = msa(&answer(&mut stream).expect("an answer"));
     assert_eq!((code.as_str(), location.as_str()), ("AR", "MSH^1^12"));
     // Missing PID-3: AE naming it.
-    frame(
-        &mut stream,
-        adt("A01", "ADT_A01", "V2", "", "X", "").as_bytes(),
-    );
-    let (code, location) = msa(&read_frame(&mut stream).expect("an answer"));
+    stream
+        .send(adt("A01", "ADT_A01", "V2", "", "X", "").as_bytes())
+        .expect("send");
+    let (code, location) = msa(&answer(&mut stream).expect("an answer"));
     assert_eq!((code.as_str(), location.as_str()), ("AE", "PID^1^3"));
     // Missing PID: AE naming the segment.
-    frame(
-        &mut stream,
-        b"MSH|^~\\&|HIS|HOSP|XDS|DMP|2026||ADT^A01|V3|P|2.5\rEVN||2026\r",
-    );
-    let (code, location) = msa(&read_frame(&mut stream).expect("an answer"));
+    stream
+        .send(b"MSH|^~\\&|HIS|HOSP|XDS|DMP|2026||ADT^A01|V3|P|2.5\rEVN||2026\r")
+        .expect("send");
+    let (code, location) = msa(&answer(&mut stream).expect("an answer"));
     assert_eq!((code.as_str(), location.as_str()), ("AE", "PID^1"));
     // Still serving on the same connection.
-    frame(&mut stream, valid("V4").as_bytes());
-    assert_eq!(msa(&read_frame(&mut stream).expect("an answer")).0, "AA");
+    stream.send(valid("V4").as_bytes()).expect("send");
+    assert_eq!(msa(&answer(&mut stream).expect("an answer")).0, "AA");
 
     // A message larger than the limit (64 KiB here): the connection is closed.
     let mut huge = connect(feed.mllp);
     let big = format!("{}{}", valid("H1"), "X".repeat(100 << 10));
-    let mut bytes = vec![0x0B];
-    bytes.extend_from_slice(big.as_bytes());
-    bytes.extend_from_slice(&[0x1C, 0x0D]);
-    let _ = huge.write_all(&bytes);
+    // The server may close before reading it all: the write may fail.
+    let _ = huge.send(big.as_bytes());
     assert!(
-        read_frame(&mut huge).is_none(),
+        answer(&mut huge).is_none(),
         "a huge message must not be answered"
     );
 
     // Broken framing (no start byte): the connection is closed.
     let mut unframed = connect(feed.mllp);
-    unframed.write_all(valid("B1").as_bytes()).expect("send");
-    unframed.write_all(b"\r\n").expect("send");
+    unframed.write_raw(valid("B1").as_bytes()).expect("send");
+    unframed.write_raw(b"\r\n").expect("send");
     assert!(
-        read_frame(&mut unframed).is_none(),
+        answer(&mut unframed).is_none(),
         "an unframed message must not be answered"
     );
 
     // The stalled client is cut off (message timeout 1 s) while the listener keeps serving.
     let started = Instant::now();
     assert!(
-        read_frame(&mut stalled).is_none(),
+        answer(&mut stalled).is_none(),
         "the stalled connection is closed"
     );
     assert!(started.elapsed() < Duration::from_secs(8));
@@ -659,12 +516,11 @@ fn bad_messages_get_rejections_or_a_closed_connection_never_a_stuck_listener() {
             std::thread::spawn(move || {
                 let mut stream = connect(address);
                 if index == 3 {
-                    stream.write_all(b"\x0b\x00\xff\xfe garbage").expect("send");
-                    stream.write_all(&[0x1C, 0x0D]).expect("send");
+                    stream.send(b"\x00\xff\xfe garbage").expect("send");
                 } else {
-                    frame(&mut stream, message.as_bytes());
+                    stream.send(message.as_bytes()).expect("send");
                 }
-                read_frame(&mut stream).map(|ack| msa(&ack).0)
+                answer(&mut stream).map(|ack| msa(&ack).0)
             })
         })
         .collect();
@@ -674,12 +530,12 @@ fn bad_messages_get_rejections_or_a_closed_connection_never_a_stuck_listener() {
         assert_eq!(answer.as_deref(), Some(expected), "client {index}");
     }
     assert!(
-        feed.child.try_wait().expect("status").is_none(),
+        feed.daemon.child.try_wait().expect("status").is_none(),
         "the registry is still running"
     );
     let mut after = connect(feed.mllp);
-    frame(&mut after, valid("Z1").as_bytes());
-    assert_eq!(msa(&read_frame(&mut after).expect("an answer")).0, "AA");
+    after.send(valid("Z1").as_bytes()).expect("send");
+    assert_eq!(msa(&answer(&mut after).expect("an answer")).0, "AA");
 
     let log = feed.log();
     for expected in [
@@ -708,7 +564,8 @@ fn kill_9_loses_no_acknowledged_feed_message() {
             let stop = std::sync::Arc::clone(&stop);
             std::thread::spawn(move || {
                 let mut acknowledged = Vec::new();
-                let Ok(mut stream) = TcpStream::connect(address) else {
+                let Ok(mut connection) = Connection::connect(address, Duration::from_secs(10))
+                else {
                     return acknowledged;
                 };
                 let mut n = 0u64;
@@ -723,14 +580,10 @@ fn kill_9_loses_no_acknowledged_feed_message() {
                         "DUPONT",
                         "",
                     );
-                    let mut bytes = vec![0x0B];
-                    bytes.extend_from_slice(message.as_bytes());
-                    bytes.extend_from_slice(&[0x1C, 0x0D]);
-                    if stream.write_all(&bytes).is_err() {
-                        break;
-                    }
-                    match read_frame(&mut stream) {
-                        Some(ack) if msa(&ack).0 == "AA" => acknowledged.push(patient),
+                    match connection.exchange(message.as_bytes()) {
+                        Ok(Some(ack)) if msa(&String::from_utf8_lossy(&ack)).0 == "AA" => {
+                            acknowledged.push(patient)
+                        }
                         _ => break,
                     }
                 }
@@ -739,8 +592,8 @@ fn kill_9_loses_no_acknowledged_feed_message() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(1_500));
-    feed.child.kill().expect("SIGKILL");
-    feed.child.wait().expect("wait");
+    feed.daemon.child.kill().expect("SIGKILL");
+    feed.daemon.child.wait().expect("wait");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acknowledged: Vec<u64> = senders
         .into_iter()

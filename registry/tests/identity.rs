@@ -77,6 +77,17 @@ fn merge(registry: &Registry, surviving: &Cx, subsumed: &Cx) -> IdentityOutcome 
         .expect("stored")
 }
 
+/// Registers a submission that must succeed.
+fn registered(registry: &Registry, metadata: Metadata) {
+    let response = registry.register_blocking(metadata);
+    assert_eq!(
+        response.status,
+        ResponseStatus::Success,
+        "{:?}",
+        response.errors
+    );
+}
+
 fn unique_ids(response: &QueryResponse) -> Vec<String> {
     let mut ids: Vec<String> = response
         .metadata
@@ -150,13 +161,7 @@ fn patients_are_the_same_with_or_without_the_type_code() {
         upsert(&registry, &with_nh),
         IdentityOutcome::Unchanged(_)
     ));
-    let response = registry.register_blocking(documents("2.999.1.1", &with_nh, &["2.999.2.1"]));
-    assert_eq!(
-        response.status,
-        ResponseStatus::Success,
-        "{:?}",
-        response.errors
-    );
+    registered(&registry, documents("2.999.1.1", &with_nh, &["2.999.2.1"]));
     assert_eq!(
         unique_ids(&registry.query_blocking(&find_documents(&bare))),
         vec!["2.999.2.1"]
@@ -175,13 +180,7 @@ fn after_a_merge_the_surviving_id_answers_for_both_and_the_subsumed_id_for_none(
             ("2.999.1.2", &subsumed, "2.999.2.2"),
             ("2.999.1.3", &subsumed, "2.999.2.3"),
         ] {
-            let response = registry.register_blocking(documents(set, id, &[document]));
-            assert_eq!(
-                response.status,
-                ResponseStatus::Success,
-                "{:?}",
-                response.errors
-            );
+            registered(&registry, documents(set, id, &[document]));
         }
         assert!(matches!(
             merge(&registry, &surviving, &subsumed),
@@ -251,13 +250,7 @@ fn after_a_merge_the_surviving_id_answers_for_both_and_the_subsumed_id_for_none(
             ObjectId::Symbolic("Doc0".to_owned()),
             ObjectId::Uuid(old),
         ));
-        let replaced = registry.register_blocking(replacement);
-        assert_eq!(
-            replaced.status,
-            ResponseStatus::Success,
-            "{:?}",
-            replaced.errors
-        );
+        registered(&registry, replacement);
         let approved = registry.query_blocking(&find_documents(&surviving));
         assert_eq!(
             unique_ids(&approved),
@@ -303,14 +296,8 @@ fn merge_rules_refuse_without_changing_anything() {
         upsert(&registry, &a),
         IdentityOutcome::Refused(Refusal::Subsumed(..))
     ));
-    // Chains: b into c; a's documents then answer under c.
-    let response = registry.register_blocking(documents("2.999.1.1", &b, &["2.999.2.1"]));
-    assert_eq!(
-        response.status,
-        ResponseStatus::Success,
-        "{:?}",
-        response.errors
-    );
+    // Chains: b (into which a was merged) into c; b's document then answers under c.
+    registered(&registry, documents("2.999.1.1", &b, &["2.999.2.1"]));
     assert!(matches!(
         merge(&registry, &c, &b),
         IdentityOutcome::Merged { .. }

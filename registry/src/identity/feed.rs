@@ -541,11 +541,16 @@ pub fn acknowledge(
             let segment = location.map(|location| location.segment).unwrap_or("");
             let sequence = if segment.is_empty() { "" } else { "1" };
             // ERR-1 (ELD) for 2.3.1/2.4 readers; ERR-2 (ERL), ERR-3, ERR-4, ERR-8 from 2.5.
-            let eld = format!(
-                "{segment}^{sequence}^{field_number}^{code}&{}&HL70357",
-                error.condition.text()
-            );
-            let eld_composite = xds::model::Composite::parse(&eld).unwrap_or_default();
+            let eld_composite = xds::model::Composite::from_components(vec![
+                vec![segment.to_owned()],
+                vec![sequence.to_owned()],
+                vec![field_number.clone()],
+                vec![
+                    code.clone(),
+                    error.condition.text().to_owned(),
+                    "HL70357".to_owned(),
+                ],
+            ]);
             let element_location = if segment.is_empty() {
                 Field::Empty
             } else {

@@ -335,8 +335,7 @@ impl IdentityPolicy {
     /// Checks one id as a patient id of the affinity domain (`patient add`, ITI-42): in the
     /// domain, in XDS form, and a valid, accepted INS when it is one. Returns the stored form.
     pub fn check_patient_id(&self, id: &Cx) -> Result<Cx, IdError> {
-        let id = self.complete(id.clone());
-        let (domain, _) = self.split(std::slice::from_ref(&id))?;
+        let (domain, _) = self.split(std::slice::from_ref(id))?;
         Ok(domain)
     }
 

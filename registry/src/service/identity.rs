@@ -122,8 +122,9 @@ fn upsert(
         if canonical(id) == key {
             continue;
         }
-        if store.local_patient(local)? != Some(patient) {
-            if let Some(previous) = store.local_patient(local)? {
+        let linked = store.local_patient(local)?;
+        if linked != Some(patient) {
+            if let Some(previous) = linked {
                 tracing::warn!(
                     local_id = %local.format(),
                     previous,

@@ -219,13 +219,6 @@ fn stopped() -> StoreError {
     StoreError::fatal("the registry writer has stopped")
 }
 
-fn now() -> Dtm {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    Dtm::from_unix_seconds(seconds)
-}
-
 fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     // getrandom only fails when the OS has no entropy source at all; the UUID then falls back
@@ -252,7 +245,7 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 Err(_) => break,
             }
         }
-        let now = now();
+        let now = Dtm::now();
         let mut pending_sync = false;
         for (job, outcome) in &mut group {
             let done = match job {

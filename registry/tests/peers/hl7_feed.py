@@ -1,57 +1,48 @@
 """A hospital system's side of the ITI-8 feed, with PyPI's `hl7` package (0.4.x).
 
-Reads a JSON array of HL7 v2 messages (segments separated by CR) on standard input, sends each
-over MLLP with hl7.client.MLLPClient to HOST PORT, parses every acknowledgement with hl7.parse,
-and prints a JSON array with, per message: MSA-1, MSA-2, MSA-3, ERR-2, ERR-3.1, the ACK's
-MSH-9 and the raw acknowledgement.
+Reads HL7 v2 messages (segments separated by CR) on standard input, one after the other,
+separated by FS (0x1C); sends each over MLLP with hl7.client.MLLPClient to HOST PORT; parses
+every acknowledgement with hl7.parse and prints one line per message, tab-separated:
+MSA-1, MSA-2, MSA-3, ERR-2, ERR-3.1.
 """
 
-import json
 import sys
 
 import hl7
 import hl7.client
 
-START, END = b"\x0b", b"\x1c\x0d"
-
 
 def field(segment, number):
+    if segment is None:
+        return ""
     try:
         return str(segment[number])
     except (IndexError, KeyError):
         return ""
 
 
+def clean(text):
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
-    messages = json.load(sys.stdin)
-    results = []
+    # Bytes, not text: text mode would turn the CR segment separators into LF.
+    messages = [text for text in sys.stdin.buffer.read().decode("utf-8").split("\x1c") if text]
     with hl7.client.MLLPClient(host, port) as client:
         for message in messages:
             raw = client.send_message(message)
-            # The whole frame arrives in one read for acknowledgements this small.
-            text = raw.decode("utf-8").strip()
-            if text.startswith(START.decode()):
-                text = text[1:]
-            text = text.rstrip("\x1c\r")
+            # Acknowledgements this small arrive whole in one read.
+            text = raw.decode("utf-8").strip().lstrip("\x0b").rstrip("\x1c\r")
             ack = hl7.parse(text)
             msa = ack.segment("MSA")
             try:
                 err = ack.segment("ERR")
             except KeyError:
                 err = None
-            results.append(
-                {
-                    "msa1": field(msa, 1),
-                    "msa2": field(msa, 2),
-                    "msa3": field(msa, 3),
-                    "err_location": field(err, 2) if err else "",
-                    "err_code": str(err[3][0][0]) if err and field(err, 3) else "",
-                    "type": field(ack.segment("MSH"), 9),
-                    "raw": text,
-                }
-            )
-    json.dump(results, sys.stdout)
+            code = str(err[3][0][0]) if field(err, 3) else ""
+            values = [field(msa, 1), field(msa, 2), field(msa, 3), field(err, 2), code]
+            print("\t".join(clean(value) for value in values))
 
 
 if __name__ == "__main__":

@@ -564,6 +564,14 @@ impl Dtm {
         &self.0
     }
 
+    /// The current time (UTC) to the second: the time the daemons stamp on what they write.
+    pub fn now() -> Self {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        Self::from_unix_seconds(seconds)
+    }
+
     /// The second-precision DTM of a Unix time (UTC), for times the registry sets itself
     /// (lastUpdateTime). Days are converted with the proleptic Gregorian calendar.
     pub fn from_unix_seconds(seconds: u64) -> Self {
