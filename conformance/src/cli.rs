@@ -98,18 +98,29 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Validation profile (`ihe-xds-b`; `fr-dmp` arrives with the profiles issue).
-    #[arg(long, default_value = "ihe-xds-b")]
-    pub profile: String,
-    /// Value-set folder of the profile (used by `fr-dmp`).
+    /// Validation profile: `ihe-xds-b` (default) or `fr-dmp`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Value-set folder of the profile (`fr-dmp`: the ANS files).
     #[arg(long, value_name = "DIR")]
     pub valuesets: Option<PathBuf>,
+    /// Affinity-domain code list of `ihe-xds-b` (NIST codes.xml format).
+    #[arg(long, value_name = "FILE")]
+    pub codes: Option<PathBuf>,
+    /// A daemon configuration file (xds-registry or xds-repository TOML) whose `[profile]`
+    /// section to use, switches included; the flags above win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Check as the repository would receive it (ITI-41) rather than the registry (ITI-42).
     #[arg(long)]
     pub repository: bool,
+    /// Print the profile's rules (id, error code, what each requires) instead of checking a file.
+    #[arg(long)]
+    pub rules: bool,
     /// The file: SubmitObjectsRequest or ProvideAndRegisterDocumentSetRequest, bare or in a
     /// SOAP envelope, ebRIM 3.0 or 2.1.
-    pub file: PathBuf,
+    #[arg(required_unless_present = "rules")]
+    pub file: Option<PathBuf>,
 }
 
 fn out(line: &str) {

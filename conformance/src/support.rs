@@ -64,6 +64,18 @@ impl Default for Output<'_> {
     }
 }
 
+/// Copies the files of `from` (not its subfolders) into `to`, which must exist.
+pub fn copy_files(from: &Path, to: &Path) {
+    for entry in
+        std::fs::read_dir(from).unwrap_or_else(|error| panic!("{}: {error}", from.display()))
+    {
+        let path = entry.expect("folder entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().expect("file name"))).expect("copy");
+        }
+    }
+}
+
 /// A running daemon; killed on drop.
 #[derive(Debug)]
 pub struct Daemon {

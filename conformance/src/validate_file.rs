@@ -1,14 +1,16 @@
 //! `xds-conformance validate FILE`: offline checks of a submission as a registry (ITI-42) or a
 //! repository (ITI-41) would make them before looking at its state: decoding (SOAP envelope or
 //! bare body; ebRIM 2.1 converted to 3.0 first), wire -> model, IHE structural rules and the
-//! chosen profile. Prints every violation with its location and error code.
+//! chosen profile, built by `xds_profiles::load` as the daemons build it. Prints every
+//! violation with its error code, rule id and location; `--rules` prints the rule table.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use xds::transform::{self, Options};
-use xds::validate::{IheXdsB, Profile, Receiver, validate_submission};
+use xds::validate::{Profile, Receiver, Violation, validate_submission};
 use xds::wire::{self, Body, DecodeError, DocumentContent, Limits, MemorySink};
+use xds_profiles::ProfileConfig;
 
 use crate::cli::ValidateArgs;
 
@@ -53,18 +55,63 @@ fn decode(text: &str) -> Result<Body<wire::Attachment<Vec<u8>>>, DecodeError> {
     })
 }
 
-pub fn validate(args: &ValidateArgs) -> Result<ExitCode, String> {
-    let profile: Box<dyn Profile> = match args.profile.as_str() {
-        "ihe-xds-b" => Box::new(IheXdsB),
-        other => {
-            return Err(format!(
-                "profile {other:?} is not available (ihe-xds-b; fr-dmp arrives with the profiles issue)"
-            ));
+/// The profile settings: the `[profile]` section of `--config`, then the flags.
+fn profile_config(args: &ValidateArgs) -> Result<ProfileConfig, String> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            let table: toml::Table =
+                toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+            match table.get("profile") {
+                Some(section) => section
+                    .clone()
+                    .try_into()
+                    .map_err(|error| format!("{}: [profile]: {error}", path.display()))?,
+                None => ProfileConfig::default(),
+            }
         }
+        None => ProfileConfig::default(),
     };
-    let _ = &args.valuesets;
-    let raw = std::fs::read_to_string(&args.file)
-        .map_err(|error| format!("{}: {error}", args.file.display()))?;
+    if let Some(name) = &args.profile {
+        config.name = name.clone();
+    }
+    if args.valuesets.is_some() {
+        config.valuesets = args.valuesets.clone();
+    }
+    if args.codes.is_some() {
+        config.codes = args.codes.clone();
+    }
+    Ok(config)
+}
+
+fn print_rules(profile: &dyn Profile) {
+    for rule in xds_profiles::rules(profile) {
+        let code = rule
+            .code
+            .map_or("(receiver metadata error)", |code| code.as_str());
+        let token = rule
+            .token
+            .map(|token| format!(" [{token}]"))
+            .unwrap_or_default();
+        line(&format!(
+            "{:<24} {code:<32} {}{token}",
+            rule.id, rule.summary
+        ));
+    }
+}
+
+pub fn validate(args: &ValidateArgs) -> Result<ExitCode, String> {
+    let profile = xds_profiles::load(&profile_config(args)?).map_err(|error| error.to_string())?;
+    if args.rules {
+        print_rules(profile.as_ref());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(file) = &args.file else {
+        return Err("validate needs a FILE (or --rules)".to_owned());
+    };
+    let raw =
+        std::fs::read_to_string(file).map_err(|error| format!("{}: {error}", file.display()))?;
     let text = if crate::ebrim21::is_ebrim21(&raw) {
         line("note: ebRIM 2.1 input, converted to 3.0 before checking");
         crate::ebrim21::convert_submit_objects(&raw).map_err(|error| error.to_string())?
@@ -76,13 +123,12 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, String> {
     } else {
         (Receiver::Registry, Options::REGISTRY)
     };
-    let mut findings: Vec<(String, String, String)> = Vec::new();
-    match decode(&text) {
-        Err(error) => findings.push((
-            options.metadata_error.as_str().to_owned(),
-            "message".to_owned(),
+    let violations: Vec<Violation> = match decode(&text) {
+        Err(error) => vec![Violation::new(
+            options.metadata_error,
+            "message",
             error.to_string(),
-        )),
+        )],
         Ok(body) => {
             let metadata = match body {
                 Body::SubmitObjects(request) => {
@@ -95,42 +141,32 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, String> {
                 other => {
                     return Err(format!(
                         "{}: a {} is not a submission",
-                        args.file.display(),
+                        file.display(),
                         other.element_name()
                     ));
                 }
             };
             match metadata {
-                Err(violations) => {
-                    for violation in violations {
-                        let error = violation.to_registry_error();
-                        findings.push((
-                            error.code.as_str().to_owned(),
-                            error.location.unwrap_or_default(),
-                            error.code_context,
-                        ));
-                    }
-                }
-                Ok(metadata) => {
-                    for error in validate_submission(&metadata, receiver, profile.as_ref()) {
-                        findings.push((
-                            error.code.as_str().to_owned(),
-                            error.location.unwrap_or_default(),
-                            error.code_context,
-                        ));
-                    }
-                }
+                Err(violations) => violations,
+                Ok(metadata) => validate_submission(&metadata, receiver, profile.as_ref()),
             }
         }
-    }
-    for (code, location, message) in &findings {
-        line(&format!("{code}  {location}: {message}"));
+    };
+    // One line per violation: error code, rule id (`-` for wire-form problems), location, why.
+    for violation in &violations {
+        line(&format!(
+            "{}  {}  {}: {}",
+            violation.code.as_str(),
+            violation.rule.unwrap_or("-"),
+            violation.location,
+            violation.message
+        ));
     }
     line(&format!(
         "{}: {} violation{} ({} profile, as the {} receives it)",
-        args.file.display(),
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
+        file.display(),
+        violations.len(),
+        if violations.len() == 1 { "" } else { "s" },
         profile.name(),
         if args.repository {
             "repository"
@@ -138,7 +174,7 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, String> {
             "registry"
         }
     ));
-    Ok(if findings.is_empty() {
+    Ok(if violations.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

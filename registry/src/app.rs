@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use xds::net::daemon::{Failure, say};
 use xds::net::http;
 use xds::net::signal::shutdown_signal;
-use xds::validate::{IheXdsB, Profile};
+use xds::validate::Profile;
+use xds_profiles::ProfileConfig;
 
 use crate::config::{Config, ConfigError, Settings};
 use crate::server::{self, Routes};
@@ -146,14 +147,13 @@ pub fn configuration(cli: &Cli) -> Result<Config, Failure> {
     Ok(config)
 }
 
-fn profile(name: &str) -> Result<Arc<dyn Profile>, Failure> {
-    match name {
-        "ihe-xds-b" => Ok(Arc::new(IheXdsB)),
-        other => Err(Failure {
-            code: 64,
-            message: format!("unknown profile {other:?}"),
-        }),
-    }
+/// The configured validation profile, its value sets read (a file problem is a configuration
+/// error: exit 64 before any port is bound).
+fn profile(config: &ProfileConfig) -> Result<Arc<dyn Profile>, Failure> {
+    xds_profiles::load(config).map_err(|error| Failure {
+        code: 64,
+        message: format!("configuration: {error}"),
+    })
 }
 
 /// Opens the store of a data directory.
@@ -285,7 +285,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
             version = env!("CARGO_PKG_VERSION"),
             soap = %address,
             paths = ?settings.soap_paths,
-            profile = %settings.profile,
+            profile = %settings.profile.name,
             data_dir = %settings.data_dir.display(),
             patients = stats.patients,
             mllp = ?mllp_address,

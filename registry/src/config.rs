@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use xds::model::{InsKind, InsPolicy, Oid};
 use xds::net::mllp::FrameLimits;
+use xds_profiles::ProfileConfig;
 
 use crate::identity::feed::FeedSettings;
 use crate::identity::{DomainRule, IdentityPolicy};
@@ -30,6 +31,9 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub identity: IdentityConfig,
     pub mllp: MllpConfig,
+    /// Validation profile (`ihe-xds-b`, `fr-dmp`) and its files; shared with the repository
+    /// and `xds-conformance validate`.
+    pub profile: ProfileConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,8 +158,6 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {
-    /// Validation profile: `ihe-xds-b` (the `fr-dmp` profile arrives with the profiles crate).
-    pub profile: String,
     /// Refuse submissions for unknown patient ids (XDSUnknownPatientId).
     pub require_known_patient: bool,
 }
@@ -163,7 +165,6 @@ pub struct RegistryConfig {
 impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
-            profile: "ihe-xds-b".to_owned(),
             require_known_patient: true,
         }
     }
@@ -270,7 +271,7 @@ pub struct Settings {
     pub shutdown_grace: std::time::Duration,
     pub data_dir: PathBuf,
     pub rocks: RocksSettings,
-    pub profile: String,
+    pub profile: ProfileConfig,
     pub register: RegisterSettings,
     pub query: QuerySettings,
     pub limits: xds::wire::Limits,
@@ -338,10 +339,11 @@ impl Config {
         if self.mllp.versions.is_empty() {
             problems.push("mllp.versions is empty: no HL7 version would be taken".to_owned());
         }
-        if self.registry.profile != "ihe-xds-b" {
+        if !xds_profiles::PROFILES.contains(&self.profile.name.as_str()) {
             problems.push(format!(
-                "registry.profile {:?} is unknown; available: ihe-xds-b",
-                self.registry.profile
+                "profile.name {:?} is unknown; available: {}",
+                self.profile.name,
+                xds_profiles::PROFILES.join(", ")
             ));
         }
         if self.storage.data_dir.as_os_str().is_empty() {
@@ -393,7 +395,7 @@ impl Config {
                 write_buffer_bytes: self.storage.write_buffer_mib << 20,
                 background_jobs: self.storage.background_jobs,
             },
-            profile: self.registry.profile.clone(),
+            profile: self.profile.clone(),
             register: RegisterSettings {
                 require_known_patient: self.registry.require_known_patient,
                 identity: Arc::clone(&identity),
@@ -448,11 +450,11 @@ mod tests {
     #[test]
     fn every_problem_is_reported_at_once() {
         let config: Config = toml::from_str(
-            "[server]\nlisten = 'nowhere'\ninsecure = true\nsoap_path = 'xds'\n[registry]\nprofile = 'x'\n",
+            "[server]\nlisten = 'nowhere'\ninsecure = true\nsoap_path = 'xds'\n[profile]\nname = 'x'\n",
         )
         .expect("parses");
         let message = config.validate().expect_err("invalid").to_string();
-        for part in ["server.listen", "\"xds\"", "registry.profile"] {
+        for part in ["server.listen", "\"xds\"", "profile.name"] {
             assert!(message.contains(part), "{message} lacks {part}");
         }
     }

@@ -159,10 +159,15 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                 code: 64,
                 message: error.to_string(),
             })?;
-        let repository = Repository::new(
+        let profile = xds_profiles::load(&settings.profile).map_err(|error| Failure {
+            code: 64,
+            message: format!("configuration: {error}"),
+        })?;
+        let repository = Repository::with_profile(
             Arc::clone(&store),
             Arc::new(registry),
             settings.service.clone(),
+            profile,
         );
         let abandoned = repository
             .remove_abandoned_uploads()

@@ -21,6 +21,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub repository: RepositoryConfig,
     pub limits: LimitsConfig,
+    /// Validation profile (`ihe-xds-b`, `fr-dmp`) and its files; the registry's `[profile]`.
+    pub profile: xds_profiles::ProfileConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +163,7 @@ pub struct Settings {
     pub registry_timeout: Duration,
     pub service: ServiceSettings,
     pub limits: xds::wire::Limits,
+    pub profile: xds_profiles::ProfileConfig,
 }
 
 impl Config {
@@ -240,6 +243,13 @@ impl Config {
         {
             problems.push("limits: sizes must be positive and max_depth at least 8".to_owned());
         }
+        if !xds_profiles::PROFILES.contains(&self.profile.name.as_str()) {
+            problems.push(format!(
+                "profile.name {:?} is unknown; available: {}",
+                self.profile.name,
+                xds_profiles::PROFILES.join(", ")
+            ));
+        }
         let (Some(listen), Some(repository_unique_id), true) =
             (listen, repository_unique_id, problems.is_empty())
         else {
@@ -270,6 +280,7 @@ impl Config {
             },
             registry_url: self.repository.registry_url.clone(),
             registry_timeout,
+            profile: self.profile.clone(),
             service: ServiceSettings {
                 repository_unique_id,
                 in_doubt_after,

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::error::{RegistryError, XdsErrorCode};
 use crate::model::*;
+pub use crate::transform::Violation;
 
 /// Who validates: the registry receiving ITI-42 (TF-3 "DR" column: hash, size and
 /// repositoryUniqueId required) or the repository receiving ITI-41 ("DS" column).
@@ -20,14 +21,14 @@ pub enum Receiver {
 }
 
 impl Receiver {
-    fn metadata_error(self) -> XdsErrorCode {
+    pub fn metadata_error(self) -> XdsErrorCode {
         match self {
             Self::Registry => XdsErrorCode::RegistryMetadataError,
             Self::Repository => XdsErrorCode::RepositoryMetadataError,
         }
     }
 
-    fn duplicate_in_message(self) -> XdsErrorCode {
+    pub fn duplicate_in_message(self) -> XdsErrorCode {
         match self {
             Self::Registry => XdsErrorCode::RegistryDuplicateUniqueIdInMessage,
             Self::Repository => XdsErrorCode::RepositoryDuplicateUniqueIdInMessage,
@@ -35,18 +36,125 @@ impl Receiver {
     }
 }
 
+/// A validation rule: a stable id, what it requires, and the error a violation raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id, shown in every violation (`IHE-REQUIRED`, `DMP-21`).
+    pub id: &'static str,
+    /// What the rule requires, in one sentence.
+    pub summary: &'static str,
+    /// The error code; `None` means the receiver's metadata error (XDSRegistryMetadataError
+    /// for the registry, XDSRepositoryMetadataError for the repository).
+    pub code: Option<XdsErrorCode>,
+    /// A stable reason token put first in codeContext (dmp-profile.md §6.8), if any.
+    pub token: Option<&'static str>,
+}
+
+impl Rule {
+    /// A metadata rule (the receiver's metadata error).
+    pub const fn metadata(id: &'static str, summary: &'static str) -> Self {
+        Self {
+            id,
+            summary,
+            code: None,
+            token: None,
+        }
+    }
+
+    /// A rule raising a fixed error code.
+    pub const fn coded(id: &'static str, summary: &'static str, code: XdsErrorCode) -> Self {
+        Self {
+            id,
+            summary,
+            code: Some(code),
+            token: None,
+        }
+    }
+
+    /// The same rule with a reason token.
+    pub const fn with_token(mut self, token: &'static str) -> Self {
+        self.token = Some(token);
+        self
+    }
+}
+
+/// The RegistryErrors of a list of violations, in order.
+pub fn registry_errors(violations: &[Violation]) -> Vec<RegistryError> {
+    violations
+        .iter()
+        .map(Violation::to_registry_error)
+        .collect()
+}
+
+/// Where a validation collects its violations.
+#[derive(Debug)]
+pub struct Findings {
+    receiver: Receiver,
+    violations: Vec<Violation>,
+}
+
+impl Findings {
+    pub fn new(receiver: Receiver) -> Self {
+        Self {
+            receiver,
+            violations: Vec::new(),
+        }
+    }
+
+    pub fn receiver(&self) -> Receiver {
+        self.receiver
+    }
+
+    /// Records a violation of `rule` with the rule's error code (or the receiver's metadata
+    /// error), its reason token first.
+    pub fn report(&mut self, rule: &Rule, location: &str, message: impl Into<String>) {
+        let code = rule.code.unwrap_or_else(|| self.receiver.metadata_error());
+        self.coded(rule, code, location, message);
+    }
+
+    /// Records a violation of `rule` with an explicit error code.
+    pub fn coded(
+        &mut self,
+        rule: &Rule,
+        code: XdsErrorCode,
+        location: &str,
+        message: impl Into<String>,
+    ) {
+        let message = message.into();
+        let message = match rule.token {
+            Some(token) => format!("{token}: {message}"),
+            None => message,
+        };
+        self.violations.push(Violation {
+            rule: Some(rule.id),
+            code,
+            location: location.to_owned(),
+            message,
+        });
+    }
+
+    fn metadata(&mut self, rule: &Rule, location: &str, message: impl Into<String>) {
+        self.report(rule, location, message);
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+}
+
 /// An affinity-domain profile: rules added on top of the IHE structural ones (value sets,
 /// national identifiers). Implemented in the `xds-profiles` crate.
-pub trait Profile: Send + Sync {
+pub trait Profile: Send + Sync + std::fmt::Debug {
     /// The profile's name as configured (`ihe-xds-b`, `fr-dmp`).
     fn name(&self) -> &str;
-    /// Appends the profile's findings for a submission.
-    fn validate_submission(
-        &self,
-        metadata: &Metadata,
-        receiver: Receiver,
-        errors: &mut Vec<RegistryError>,
-    );
+    /// The profile's own rules; the structural ones ([`rule::STRUCTURAL`]) always apply.
+    fn rules(&self) -> &[Rule];
+    /// Records the profile's findings for a submission.
+    fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings);
 }
 
 /// The structural profile: IHE rules only, no code lists.
@@ -58,31 +166,108 @@ impl Profile for IheXdsB {
         "ihe-xds-b"
     }
 
-    fn validate_submission(
-        &self,
-        _metadata: &Metadata,
-        _receiver: Receiver,
-        _errors: &mut Vec<RegistryError>,
-    ) {
+    fn rules(&self) -> &[Rule] {
+        &[]
     }
+
+    fn validate_submission(&self, _metadata: &Metadata, _findings: &mut Findings) {}
 }
 
-struct Findings {
-    receiver: Receiver,
-    errors: Vec<RegistryError>,
-}
+/// The IHE XDS.b structural rules (TF-3 4.2, ITI-42 3.42.4.1.3), applied whatever the profile.
+pub mod rule {
+    use super::Rule;
+    use crate::error::XdsErrorCode;
 
-impl Findings {
-    fn metadata(&mut self, location: &str, message: impl Into<String>) {
-        self.errors.push(
-            RegistryError::error(self.receiver.metadata_error(), message).at(location.to_owned()),
-        );
-    }
+    pub const ONE_SUBMISSION_SET: Rule = Rule::metadata(
+        "IHE-ONE-SUBMISSION-SET",
+        "A submission holds exactly one SubmissionSet.",
+    );
+    pub const CONTENT: Rule = Rule::metadata(
+        "IHE-CONTENT",
+        "A submission holds at least one DocumentEntry, Folder or Association.",
+    );
+    pub const ID_UNIQUE: Rule = Rule::metadata(
+        "IHE-ID-UNIQUE",
+        "The ids of the objects of a submission are distinct.",
+    );
+    pub const UNIQUE_ID_UNIQUE: Rule = Rule::metadata(
+        "IHE-UNIQUE-ID-UNIQUE",
+        "The uniqueIds of a submission are distinct (XDSRegistryDuplicateUniqueIdInMessage or XDSRepositoryDuplicateUniqueIdInMessage).",
+    );
+    pub const REQUIRED: Rule = Rule::metadata(
+        "IHE-REQUIRED",
+        "The attributes TF-3 requires of the receiver's submissions are present (hash, size and repositoryUniqueId at the registry).",
+    );
+    pub const CODE: Rule = Rule::metadata(
+        "IHE-CODE",
+        "A coded attribute has a code, a codingScheme and a display name.",
+    );
+    pub const PATIENT_ID: Rule = Rule::metadata(
+        "IHE-PATIENT-ID",
+        "A patient id is a CX with CX.1, empty CX.2 and CX.3, and CX.4 = &OID&ISO.",
+    );
+    pub const AUTHOR: Rule = Rule::metadata(
+        "IHE-AUTHOR",
+        "An author has a person, an institution or a telecommunication, each of valid form.",
+    );
+    pub const LEGAL_AUTHENTICATOR: Rule = Rule::metadata(
+        "IHE-LEGAL-AUTHENTICATOR",
+        "A legalAuthenticator is an XCN with an id or a family name.",
+    );
+    pub const ENTRY_TYPE: Rule = Rule::metadata(
+        "IHE-ENTRY-TYPE",
+        "ITI-41/42 submit Stable DocumentEntries only.",
+    );
+    pub const SERVICE_TIME: Rule = Rule::metadata(
+        "IHE-SERVICE-TIME",
+        "serviceStartTime is not after serviceStopTime.",
+    );
+    pub const TITLE: Rule = Rule::metadata(
+        "IHE-TITLE",
+        "Titles fit their length limit (128 characters for a DocumentEntry, 256 otherwise).",
+    );
+    pub const SOURCE_PATIENT_INFO: Rule = Rule::metadata(
+        "IHE-SOURCE-PATIENT-INFO",
+        "sourcePatientInfo lines are PID-n|value, without PID-2, PID-4, PID-12 or PID-19.",
+    );
+    pub const LIMITED_METADATA: Rule = Rule::metadata(
+        "IHE-LIMITED-METADATA",
+        "Limited metadata is not submitted with ITI-41/42.",
+    );
+    pub const PATIENT_MATCH: Rule = Rule::coded(
+        "IHE-PATIENT-MATCH",
+        "Every DocumentEntry and Folder has the SubmissionSet's patientId.",
+        XdsErrorCode::PatientIdDoesNotMatch,
+    );
+    pub const ASSOCIATION: Rule = Rule::metadata(
+        "IHE-ASSOCIATION",
+        "Associations have valid ends and types for ITI-41/42.",
+    );
+    pub const MEMBERSHIP: Rule = Rule::metadata(
+        "IHE-MEMBERSHIP",
+        "Every DocumentEntry, Folder and Folder membership of a submission is a member of its SubmissionSet.",
+    );
 
-    fn coded(&mut self, code: XdsErrorCode, location: &str, message: impl Into<String>) {
-        self.errors
-            .push(RegistryError::error(code, message).at(location.to_owned()));
-    }
+    /// Every structural rule, in the order of the checks.
+    pub const STRUCTURAL: &[Rule] = &[
+        ONE_SUBMISSION_SET,
+        CONTENT,
+        ID_UNIQUE,
+        UNIQUE_ID_UNIQUE,
+        REQUIRED,
+        CODE,
+        PATIENT_ID,
+        AUTHOR,
+        LEGAL_AUTHENTICATOR,
+        ENTRY_TYPE,
+        SERVICE_TIME,
+        TITLE,
+        SOURCE_PATIENT_INFO,
+        LIMITED_METADATA,
+        PATIENT_MATCH,
+        ASSOCIATION,
+        MEMBERSHIP,
+    ];
 }
 
 const DE_TITLE_MAX: usize = 128;
@@ -91,17 +276,26 @@ const TITLE_MAX: usize = 256;
 fn check_title(findings: &mut Findings, location: &str, title: &InternationalString, max: usize) {
     for string in title {
         if string.value.chars().count() > max {
-            findings.metadata(location, format!("title longer than {max} characters"));
+            findings.metadata(
+                &rule::TITLE,
+                location,
+                format!("title longer than {max} characters"),
+            );
         }
     }
 }
 
 fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &Code) {
     if code.code.trim().is_empty() {
-        findings.metadata(location, format!("{attribute}: the code is empty"));
+        findings.metadata(
+            &rule::CODE,
+            location,
+            format!("{attribute}: the code is empty"),
+        );
     }
     if code.coding_scheme.trim().is_empty() {
         findings.metadata(
+            &rule::CODE,
             location,
             format!("{attribute} {}: the codingScheme is empty", code.code),
         );
@@ -111,6 +305,7 @@ fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &C
         .is_none_or(|display| display.trim().is_empty())
     {
         findings.metadata(
+            &rule::CODE,
             location,
             format!(
                 "{attribute} {}: the display name (rim:Name) is missing",
@@ -123,7 +318,11 @@ fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &C
 fn require_code(findings: &mut Findings, location: &str, attribute: &str, code: &Option<Code>) {
     match code {
         Some(code) => check_code(findings, location, attribute, code),
-        None => findings.metadata(location, format!("{attribute} is required")),
+        None => findings.metadata(
+            &rule::REQUIRED,
+            location,
+            format!("{attribute} is required"),
+        ),
     }
 }
 
@@ -137,10 +336,18 @@ fn check_patient(
     match patient {
         Some(cx) => {
             if let Err(problem) = cx.check_patient_id_form() {
-                findings.metadata(location, format!("{attribute} {}: {problem}", cx.format()));
+                findings.metadata(
+                    &rule::PATIENT_ID,
+                    location,
+                    format!("{attribute} {}: {problem}", cx.format()),
+                );
             }
         }
-        None if required => findings.metadata(location, format!("{attribute} is required")),
+        None if required => findings.metadata(
+            &rule::REQUIRED,
+            location,
+            format!("{attribute} is required"),
+        ),
         None => {}
     }
 }
@@ -153,6 +360,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
             && author.telecommunications.is_empty()
         {
             findings.metadata(
+                &rule::AUTHOR,
                 &here,
                 "an author needs authorPerson, authorInstitution or authorTelecommunication",
             );
@@ -160,6 +368,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         if let Some(person) = &author.person {
             if let Err(problem) = person.check_form() {
                 findings.metadata(
+                    &rule::AUTHOR,
                     &here,
                     format!("authorPerson {}: {problem}", person.format()),
                 );
@@ -168,6 +377,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         for institution in &author.institutions {
             if let Err(problem) = institution.check_form() {
                 findings.metadata(
+                    &rule::AUTHOR,
                     &here,
                     format!("authorInstitution {}: {problem}", institution.format()),
                 );
@@ -176,6 +386,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         for telecom in &author.telecommunications {
             if let Err(problem) = telecom.check_form() {
                 findings.metadata(
+                    &rule::AUTHOR,
                     &here,
                     format!("authorTelecommunication {}: {problem}", telecom.format()),
                 );
@@ -196,17 +407,18 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     match entry.object_type {
         Some(DocumentEntryType::Stable) => {}
         Some(DocumentEntryType::OnDemand) => findings.metadata(
+            &rule::ENTRY_TYPE,
             location,
             "On-Demand DocumentEntries cannot be submitted with ITI-41/42",
         ),
-        None => findings.metadata(location, "objectType is required"),
+        None => findings.metadata(&rule::REQUIRED, location, "objectType is required"),
     }
     if entry
         .mime_type
         .as_deref()
         .is_none_or(|mime| mime.trim().is_empty())
     {
-        findings.metadata(location, "mimeType is required");
+        findings.metadata(&rule::REQUIRED, location, "mimeType is required");
     }
     require_code(findings, location, "classCode", &entry.class_code);
     require_code(findings, location, "formatCode", &entry.format_code);
@@ -224,7 +436,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     );
     require_code(findings, location, "typeCode", &entry.type_code);
     if entry.confidentiality_codes.is_empty() {
-        findings.metadata(location, "confidentialityCode is required");
+        findings.metadata(&rule::REQUIRED, location, "confidentialityCode is required");
     }
     for code in &entry.confidentiality_codes {
         check_code(findings, location, "confidentialityCode", code);
@@ -233,10 +445,10 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
         check_code(findings, location, "eventCodeList", code);
     }
     if entry.creation_time.is_none() {
-        findings.metadata(location, "creationTime is required");
+        findings.metadata(&rule::REQUIRED, location, "creationTime is required");
     }
     if entry.language_code.is_none() {
-        findings.metadata(location, "languageCode is required");
+        findings.metadata(&rule::REQUIRED, location, "languageCode is required");
     }
     check_patient(findings, location, "patientId", &entry.patient_id, true);
     check_patient(
@@ -247,17 +459,26 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
         true,
     );
     if entry.unique_id.is_none() {
-        findings.metadata(location, "uniqueId is required");
+        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
     }
     if findings.receiver == Receiver::Registry {
         if entry.hash.is_none() {
-            findings.metadata(location, "hash is required (set by the repository)");
+            findings.metadata(
+                &rule::REQUIRED,
+                location,
+                "hash is required (set by the repository)",
+            );
         }
         if entry.size.is_none() {
-            findings.metadata(location, "size is required (set by the repository)");
+            findings.metadata(
+                &rule::REQUIRED,
+                location,
+                "size is required (set by the repository)",
+            );
         }
         if entry.repository_unique_id.is_none() {
             findings.metadata(
+                &rule::REQUIRED,
                 location,
                 "repositoryUniqueId is required (set by the repository)",
             );
@@ -266,6 +487,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     if let (Some(start), Some(stop)) = (&entry.service_start_time, &entry.service_stop_time) {
         if starts_after_stop(start, stop) {
             findings.metadata(
+                &rule::SERVICE_TIME,
                 location,
                 format!("serviceStartTime {start} is after serviceStopTime {stop}"),
             );
@@ -274,6 +496,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     if let Some(authenticator) = &entry.legal_authenticator {
         if let Err(problem) = authenticator.check_form() {
             findings.metadata(
+                &rule::LEGAL_AUTHENTICATOR,
                 location,
                 format!("legalAuthenticator {}: {problem}", authenticator.format()),
             );
@@ -286,10 +509,12 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
             .and_then(|number| number.parse::<u32>().ok());
         match known {
             None => findings.metadata(
+                &rule::SOURCE_PATIENT_INFO,
                 location,
                 format!("sourcePatientInfo value {info:?} is not PID-n|value"),
             ),
             Some(2 | 4 | 12 | 19) => findings.metadata(
+                &rule::SOURCE_PATIENT_INFO,
                 location,
                 format!("sourcePatientInfo must not carry {field}"),
             ),
@@ -299,7 +524,11 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     check_authors(findings, location, &entry.authors);
     check_title(findings, location, &entry.title, DE_TITLE_MAX);
     if entry.limited_metadata {
-        findings.metadata(location, "limitedMetadata is not allowed in ITI-41/42");
+        findings.metadata(
+            &rule::LIMITED_METADATA,
+            location,
+            "limitedMetadata is not allowed in ITI-41/42",
+        );
     }
 }
 
@@ -314,18 +543,22 @@ fn validate_submission_set(findings: &mut Findings, set: &SubmissionSet) {
     );
     check_patient(findings, location, "patientId", &set.patient_id, true);
     if set.source_id.is_none() {
-        findings.metadata(location, "sourceId is required");
+        findings.metadata(&rule::REQUIRED, location, "sourceId is required");
     }
     if set.submission_time.is_none() {
-        findings.metadata(location, "submissionTime is required");
+        findings.metadata(&rule::REQUIRED, location, "submissionTime is required");
     }
     if set.unique_id.is_none() {
-        findings.metadata(location, "uniqueId is required");
+        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
     }
     check_authors(findings, location, &set.authors);
     check_title(findings, location, &set.title, TITLE_MAX);
     if set.limited_metadata {
-        findings.metadata(location, "limitedMetadata is not allowed in ITI-41/42");
+        findings.metadata(
+            &rule::LIMITED_METADATA,
+            location,
+            "limitedMetadata is not allowed in ITI-41/42",
+        );
     }
 }
 
@@ -333,7 +566,7 @@ fn validate_folder(findings: &mut Findings, folder: &Folder) {
     let location = format!("Folder {}", folder.entry_uuid);
     let location = location.as_str();
     if folder.codes.is_empty() {
-        findings.metadata(location, "codeList is required");
+        findings.metadata(&rule::REQUIRED, location, "codeList is required");
     }
     for code in &folder.codes {
         check_code(findings, location, "codeList", code);
@@ -344,14 +577,18 @@ fn validate_folder(findings: &mut Findings, folder: &Folder) {
         .iter()
         .all(|title| title.value.trim().is_empty())
     {
-        findings.metadata(location, "title is required");
+        findings.metadata(&rule::REQUIRED, location, "title is required");
     }
     check_title(findings, location, &folder.title, TITLE_MAX);
     if folder.unique_id.is_none() {
-        findings.metadata(location, "uniqueId is required");
+        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
     }
     if folder.limited_metadata {
-        findings.metadata(location, "limitedMetadata is not allowed in ITI-41/42");
+        findings.metadata(
+            &rule::LIMITED_METADATA,
+            location,
+            "limitedMetadata is not allowed in ITI-41/42",
+        );
     }
 }
 
@@ -364,25 +601,24 @@ enum Local {
     Association(usize),
 }
 
-/// Validates an ITI-41/42 submission. Returns every problem found; an empty list means the
-/// submission is structurally valid.
+/// Validates an ITI-41/42 submission against the structural rules and the profile's. Returns
+/// every violation found; an empty list means the submission is valid.
 pub fn validate_submission(
     metadata: &Metadata,
     receiver: Receiver,
     profile: &dyn Profile,
-) -> Vec<RegistryError> {
-    let mut findings = Findings {
-        receiver,
-        errors: Vec::new(),
-    };
+) -> Vec<Violation> {
+    let mut findings = Findings::new(receiver);
     let findings = &mut findings;
     match metadata.submission_sets.len() {
         1 => {}
         0 => findings.metadata(
+            &rule::ONE_SUBMISSION_SET,
             "SubmitObjectsRequest",
             "the submission has no SubmissionSet",
         ),
         count => findings.metadata(
+            &rule::ONE_SUBMISSION_SET,
             "SubmitObjectsRequest",
             format!("the submission has {count} SubmissionSets, exactly one is allowed"),
         ),
@@ -392,6 +628,7 @@ pub fn validate_submission(
         && metadata.associations.is_empty()
     {
         findings.metadata(
+            &rule::CONTENT,
             "SubmitObjectsRequest",
             "the submission contains no DocumentEntry, Folder or Association",
         );
@@ -427,6 +664,7 @@ pub fn validate_submission(
     for (id, local) in ids {
         if locals.insert(id, local).is_some() {
             findings.metadata(
+                &rule::ID_UNIQUE,
                 &id.to_string(),
                 format!("two objects of the submission have the id {id}"),
             );
@@ -468,6 +706,7 @@ pub fn validate_submission(
     for (location, unique_id) in all_unique_ids {
         if !unique_ids.insert(unique_id) {
             findings.coded(
+                &rule::UNIQUE_ID_UNIQUE,
                 receiver.duplicate_in_message(),
                 &location,
                 unique_id.to_owned(),
@@ -484,7 +723,7 @@ pub fn validate_submission(
         for entry in &metadata.document_entries {
             if let Some(patient) = &entry.patient_id {
                 if patient != set_patient {
-                    findings.coded(
+                    findings.coded(&rule::PATIENT_MATCH,
                         XdsErrorCode::PatientIdDoesNotMatch,
                         &format!("DocumentEntry {}", entry.entry_uuid),
                         format!("DocumentEntry patientId {} differs from the SubmissionSet patientId {}", patient.format(), set_patient.format()),
@@ -496,6 +735,7 @@ pub fn validate_submission(
             if let Some(patient) = &folder.patient_id {
                 if patient != set_patient {
                     findings.coded(
+                        &rule::PATIENT_MATCH,
                         XdsErrorCode::PatientIdDoesNotMatch,
                         &format!("Folder {}", folder.entry_uuid),
                         format!(
@@ -510,8 +750,8 @@ pub fn validate_submission(
     }
 
     validate_associations(findings, metadata, &locals);
-    profile.validate_submission(metadata, receiver, &mut findings.errors);
-    std::mem::take(&mut findings.errors)
+    profile.validate_submission(metadata, findings);
+    std::mem::take(&mut findings.violations)
 }
 
 fn validate_associations(
@@ -532,6 +772,7 @@ fn validate_associations(
         ] {
             if local.is_none() && id.is_symbolic() {
                 findings.coded(
+                    &rule::ASSOCIATION,
                     XdsErrorCode::UnresolvedReferenceException,
                     location,
                     format!("{end} {id} is neither an object of the submission nor a UUID"),
@@ -540,6 +781,7 @@ fn validate_associations(
         }
         if association.source == association.target {
             findings.metadata(
+                &rule::ASSOCIATION,
                 location,
                 "sourceObject and targetObject are the same object",
             );
@@ -548,6 +790,7 @@ fn validate_associations(
             AssociationType::HasMember => {
                 if association.documentation.is_some() {
                     findings.metadata(
+                        &rule::ASSOCIATION,
                         location,
                         "a HasMember association may not carry a documentation classification",
                     );
@@ -557,14 +800,14 @@ fn validate_associations(
                         members.insert(&association.target);
                         match (target, association.submission_set_status) {
                             (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Original)) => {}
-                            (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Reference)) => findings.metadata(
+                            (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Reference)) => findings.metadata(&rule::ASSOCIATION,
                                 location,
                                 "SubmissionSetStatus Reference names a DocumentEntry submitted by value (use Original)",
                             ),
                             (Some(Local::DocumentEntry(_)), None) => {
-                                findings.metadata(location, "the SubmissionSet-DocumentEntry HasMember needs a SubmissionSetStatus slot")
+                                findings.metadata(&rule::ASSOCIATION, location, "the SubmissionSet-DocumentEntry HasMember needs a SubmissionSetStatus slot")
                             }
-                            (None, Some(SubmissionSetStatus::Original)) => findings.metadata(
+                            (None, Some(SubmissionSetStatus::Original)) => findings.metadata(&rule::ASSOCIATION,
                                 location,
                                 format!("SubmissionSetStatus Original names {}, which is not in the submission", association.target),
                             ),
@@ -578,12 +821,14 @@ fn validate_associations(
                         ) = target
                         {
                             findings.metadata(
+                                &rule::ASSOCIATION,
                                 location,
                                 "a Folder HasMember must target a DocumentEntry",
                             );
                         }
                     }
                     Some(Local::DocumentEntry(_) | Local::Association(_)) => findings.metadata(
+                        &rule::ASSOCIATION,
                         location,
                         "a HasMember must start at the SubmissionSet or a Folder",
                     ),
@@ -591,6 +836,7 @@ fn validate_associations(
             }
             AssociationType::UpdateAvailabilityStatus | AssociationType::SubmitAssociation => {
                 findings.metadata(
+                    &rule::ASSOCIATION,
                     location,
                     format!(
                         "{} belongs to Metadata Update (ITI-57), not to ITI-41/42",
@@ -601,7 +847,7 @@ fn validate_associations(
             kind => {
                 // Document relationships: the source is a DocumentEntry of this submission.
                 if !matches!(source, Some(Local::DocumentEntry(_))) {
-                    findings.coded(
+                    findings.coded(&rule::ASSOCIATION,
                         XdsErrorCode::UnresolvedReferenceException,
                         location,
                         format!("the sourceObject {} of a {} association must be a DocumentEntry of the submission", association.source, kind.urn()),
@@ -614,14 +860,14 @@ fn validate_associations(
                         | AssociationType::IsSnapshotOf
                 );
                 match target {
-                    Some(_) if target_must_exist => findings.coded(
+                    Some(_) if target_must_exist => findings.coded(&rule::ASSOCIATION,
                         XdsErrorCode::UnresolvedReferenceException,
                         location,
                         format!("the targetObject of a {} association must be a DocumentEntry already in the registry", kind.urn()),
                     ),
                     Some(Local::SubmissionSet) if kind == AssociationType::Signs => {}
                     Some(Local::Folder(_) | Local::SubmissionSet | Local::Association(_)) => {
-                        findings.metadata(location, format!("the targetObject of a {} association must be a DocumentEntry", kind.urn()))
+                        findings.metadata(&rule::ASSOCIATION, location, format!("the targetObject of a {} association must be a DocumentEntry", kind.urn()))
                     }
                     _ => {}
                 }
@@ -633,6 +879,7 @@ fn validate_associations(
         for entry in &metadata.document_entries {
             if !members.contains(&entry.entry_uuid) {
                 findings.metadata(
+                    &rule::MEMBERSHIP,
                     &format!("DocumentEntry {}", entry.entry_uuid),
                     "the DocumentEntry has no HasMember association from the SubmissionSet",
                 );
@@ -641,6 +888,7 @@ fn validate_associations(
         for folder in &metadata.folders {
             if !members.contains(&folder.entry_uuid) {
                 findings.metadata(
+                    &rule::MEMBERSHIP,
                     &format!("Folder {}", folder.entry_uuid),
                     "the Folder has no HasMember association from the SubmissionSet",
                 );
@@ -656,7 +904,7 @@ fn validate_associations(
                     Some(Local::DocumentEntry(_) | Local::Association(_))
                 );
             if is_folder_member && !members.contains(&association.entry_uuid) {
-                findings.metadata(
+                findings.metadata(&rule::MEMBERSHIP,
                     &format!("Association {}", association.entry_uuid),
                     "a Folder-DocumentEntry HasMember needs a HasMember from the SubmissionSet to it",
                 );

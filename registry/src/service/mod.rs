@@ -13,7 +13,7 @@ use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{Cx, Metadata, QueryResponse, StoredQueryRequest};
-use xds::validate::{Profile, Receiver, validate_submission};
+use xds::validate::{Profile, Receiver, registry_errors, validate_submission};
 
 use crate::identity::{IdentityCommand, IdentityPolicy, MessageKey};
 use crate::store::{MetadataStore, StoreError};
@@ -94,7 +94,11 @@ impl Registry {
 
     /// Checks a submission without registry state (structure, profile); empty when valid.
     pub fn validate(&self, metadata: &Metadata) -> Vec<RegistryError> {
-        validate_submission(metadata, Receiver::Registry, &*self.profile)
+        registry_errors(&validate_submission(
+            metadata,
+            Receiver::Registry,
+            &*self.profile,
+        ))
     }
 
     /// ITI-42 Register Document Set-b. The answer is sent once the submission is durable.

@@ -4,6 +4,7 @@
 //! content) gets the committed answer again and stores nothing twice.
 
 use std::collections::HashMap;
+use xds::validate::{Receiver, registry_errors, validate_submission};
 
 use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
@@ -98,6 +99,12 @@ impl Repository {
             mut metadata,
             documents,
         } = request;
+        // Structural and profile rules first: a rejected submission stores nothing (dropping
+        // `uploads` removes its documents) and never reaches the registry.
+        let violations = validate_submission(&metadata, Receiver::Repository, self.profile());
+        if !violations.is_empty() {
+            return RegistryResponse::from_errors(registry_errors(&violations));
+        }
         let stored: HashMap<ObjectId, StoredBlob> = documents
             .into_iter()
             .map(|document| (document.id, document.content.handle))

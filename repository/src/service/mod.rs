@@ -15,6 +15,7 @@ use std::time::Duration;
 use xds::XdsErrorCode;
 use xds::error::RegistryError;
 use xds::model::DocumentRequest;
+use xds::validate::{IheXdsB, Profile};
 
 use crate::registry_client::RegistryClient;
 use crate::store::DocumentStore;
@@ -45,6 +46,9 @@ struct Inner {
     store: Arc<dyn DocumentStore>,
     registry: Arc<dyn RegistryClient>,
     settings: ServiceSettings,
+    /// The validation profile ITI-41 submissions are checked with before anything is stored
+    /// or registered.
+    profile: Arc<dyn Profile>,
     /// SubmissionSet uniqueIds whose registration is in flight in this process.
     in_flight: Mutex<HashSet<String>>,
 }
@@ -55,14 +59,29 @@ impl Repository {
         registry: Arc<dyn RegistryClient>,
         settings: ServiceSettings,
     ) -> Self {
+        Self::with_profile(store, registry, settings, Arc::new(IheXdsB))
+    }
+
+    /// A repository validating submissions with `profile` (structural rules always apply).
+    pub fn with_profile(
+        store: Arc<dyn DocumentStore>,
+        registry: Arc<dyn RegistryClient>,
+        settings: ServiceSettings,
+        profile: Arc<dyn Profile>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 store,
                 registry,
                 settings,
+                profile,
                 in_flight: Mutex::new(HashSet::new()),
             }),
         }
+    }
+
+    pub fn profile(&self) -> &dyn Profile {
+        &*self.inner.profile
     }
 
     pub fn store(&self) -> &Arc<dyn DocumentStore> {

@@ -261,16 +261,17 @@ impl InsPolicy {
         let Some(kind) = InsKind::from_oid(&authority.universal_id) else {
             return Ok(None);
         };
-        let value = id.format();
+        // The whole identifier, as the caller sent it, names the value in errors only.
+        let value = || id.format();
         if kind == InsKind::Computed {
             return Err(InsError::Withdrawn {
-                value,
+                value: value(),
                 oid: kind.oid(),
             });
         }
         if !self.accepted.contains(&kind) {
             return Err(InsError::NotAccepted {
-                value,
+                value: value(),
                 kind,
                 oid: kind.oid(),
             });
@@ -286,7 +287,7 @@ impl InsPolicy {
             InsError::Key {
                 found, expected, ..
             } => InsError::Key {
-                value,
+                value: value(),
                 found,
                 expected,
             },

@@ -19,9 +19,12 @@ use crate::error::{RegistryError, XdsErrorCode};
 pub use messages::*;
 pub use metadata::{child_id, metadata_from_wire, metadata_to_wire};
 
-/// One problem found in a message, with the XDS error code it maps to.
+/// One problem found in a message, with the XDS error code it maps to and, for the rules of
+/// [`crate::validate`] and the profiles, the id of the rule broken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The rule's id (`IHE-REQUIRED`, `DMP-21`); `None` for wire-to-model form problems.
+    pub rule: Option<&'static str>,
     pub code: XdsErrorCode,
     pub message: String,
     /// The object and attribute concerned, e.g. `ExtrinsicObject Doc1 / slot creationTime`.
@@ -35,20 +38,28 @@ impl Violation {
         message: impl Into<String>,
     ) -> Self {
         Self {
+            rule: None,
             code,
             message: message.into(),
             location: location.into(),
         }
     }
 
-    /// As a RegistryError (severity Error).
+    /// As a RegistryError (severity Error); codeContext ends with the rule id, if any.
     pub fn to_registry_error(&self) -> RegistryError {
-        RegistryError::error(self.code, self.message.clone()).at(self.location.clone())
+        let context = match self.rule {
+            Some(rule) => format!("{} [{rule}]", self.message),
+            None => self.message.clone(),
+        };
+        RegistryError::error(self.code, context).at(self.location.clone())
     }
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(rule) = self.rule {
+            write!(f, "{rule} ")?;
+        }
         write!(f, "{} at {}: {}", self.code, self.location, self.message)
     }
 }

@@ -18,6 +18,7 @@ pub mod message;
 pub mod mime;
 pub mod multipart;
 pub mod names;
+pub mod scan;
 pub mod types;
 pub mod xml;
 
@@ -28,5 +29,6 @@ pub use limits::Limits;
 pub use message::{DecodedMessage, decode_body_xml, decode_message};
 pub use mime::{ContentType, MimeError};
 pub use multipart::{MultipartReader, MultipartWriter, OutgoingPart, PartHeaders};
+pub use scan::{ScanError, ScannedElement, scan_elements};
 pub use types::*;
 pub use xml::RawXml;
