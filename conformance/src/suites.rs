@@ -127,7 +127,7 @@ pub struct NistSuite {
 
 /// The NIST suites, in the order they must run (the patient feeds, then the registry's
 /// fixture loaders).
-pub const NIST_SUITES: [NistSuite; 5] = [
+pub const NIST_SUITES: [NistSuite; 6] = [
     NistSuite {
         name: "nist-patient-feed",
         description: "15817, 15817b, 15818: HL7v2 ADT^A01 feeds of the run's three patients (ITI-8 over MLLP)",
@@ -159,6 +159,15 @@ pub const NIST_SUITES: [NistSuite; 5] = [
             "11990", "11991", "11992", "11993", "11994", "11995", "11996", "11997", "11998",
             "11998a", "11999", "12000", "12000.1a", "12001", "12002", "12004", "12022", "12084",
             "12323", "12326", "12327", "12370", "12379", "15806",
+        ],
+        needs_repository: false,
+        needs_mllp: false,
+    },
+    NistSuite {
+        name: "nist-iti62",
+        description: "ITI-62 Remove Metadata: unknown objects, references that stay, objects left unreferenced, RPLC/XFRM/APND chains",
+        tests: &[
+            "30000", "30001", "30002", "30003", "30004", "30005", "30006", "30007", "30008",
         ],
         needs_repository: false,
         needs_mllp: false,

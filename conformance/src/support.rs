@@ -375,6 +375,14 @@ pub fn register(address: SocketAddr, path: &str, metadata: &Metadata) -> Registr
     registry_response(&post_soap(address, path, Transaction::Iti42, &body))
 }
 
+/// ITI-62 Remove Metadata over SOAP to `address` and `path`.
+pub fn remove_metadata(address: SocketAddr, path: &str, uuids: &[Uuid]) -> RegistryResponse {
+    let body = Body::RemoveObjects(transform::remove_metadata_to_wire(&RemoveMetadata {
+        object_refs: uuids.to_vec(),
+    }));
+    registry_response(&post_soap(address, path, Transaction::Iti62, &body))
+}
+
 /// ITI-18 over SOAP to `address` and `path`.
 pub fn query(address: SocketAddr, path: &str, request: &StoredQueryRequest) -> QueryResponse {
     let body = Body::AdhocQuery(transform::stored_query_to_wire(request));

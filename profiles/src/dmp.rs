@@ -14,6 +14,7 @@ use xds::model::{
     AssociationType, Author, AvailabilityStatus, Code, Composite, Cx, DocumentEntry, InsError,
     InsKind, InsPolicy, Metadata, Oid, Xcn,
 };
+use xds::transaction::Transaction;
 use xds::validate::{Findings, Profile, Rule};
 
 use crate::valuesets::{BoundSet, Catalogue, ClassMap, Membership};
@@ -797,6 +798,11 @@ impl Profile for DmpProfile {
 
     fn rules(&self) -> &[Rule] {
         RULES
+    }
+
+    /// Rule 46: no Remove Metadata and Documents (ITI-62, ITI-86) in the DMP.
+    fn allows(&self, transaction: Transaction) -> bool {
+        !matches!(transaction, Transaction::Iti62 | Transaction::Iti86)
     }
 
     fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings) {

@@ -46,6 +46,16 @@ fn registry_response(response: &RegistryResponse) -> Body<OutContent> {
     Body::RegistryResponse(transform::registry_response_to_wire(response))
 }
 
+/// The Failure answering a body that does not map to the model.
+fn refused(violations: &[transform::Violation]) -> RegistryResponse {
+    RegistryResponse::from_errors(
+        violations
+            .iter()
+            .map(transform::Violation::to_registry_error)
+            .collect(),
+    )
+}
+
 fn query_response(response: &QueryResponse) -> Body<OutContent> {
     Body::AdhocQueryResponse(transform::query_response_to_wire(response))
 }
@@ -85,11 +95,11 @@ impl SoapEndpoint {
         let header = message.envelope.header;
         let mtom = message.mtom;
         let relates_to = header.message_id.clone();
-        let transaction = match served_transaction(
-            &header,
-            &[Transaction::Iti42, Transaction::Iti18],
-            "registry",
-        ) {
+        let served: Vec<Transaction> = [Transaction::Iti42, Transaction::Iti18, Transaction::Iti62]
+            .into_iter()
+            .filter(|transaction| self.registry.profile().allows(*transaction))
+            .collect();
+        let transaction = match served_transaction(&header, &served, "registry") {
             Ok(transaction) => transaction,
             Err(answer) => return answer,
         };
@@ -98,12 +108,7 @@ impl SoapEndpoint {
                 let response =
                     match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
                         Ok(metadata) => self.registry.register(metadata).await,
-                        Err(violations) => RegistryResponse::from_errors(
-                            violations
-                                .iter()
-                                .map(transform::Violation::to_registry_error)
-                                .collect(),
-                        ),
+                        Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)
             }
@@ -116,6 +121,14 @@ impl SoapEndpoint {
                     },
                 };
                 respond(transaction, relates_to, query_response(&response), mtom)
+            }
+            (Transaction::Iti62, Body::RemoveObjects(request)) => {
+                let response =
+                    match transform::remove_metadata_from_wire(&request, Options::REGISTRY) {
+                        Ok(request) => self.registry.remove_metadata(request).await,
+                        Err(violations) => refused(&violations),
+                    };
+                respond(transaction, relates_to, registry_response(&response), mtom)
             }
             (transaction, body) => body_mismatch(transaction, &body, relates_to),
         }

@@ -250,7 +250,11 @@ impl SoapEndpoint {
         };
         let header = message.envelope.header;
         let relates_to = header.message_id.clone();
-        let transaction = match served_transaction(&header, &SERVED, "repository") {
+        let served: Vec<Transaction> = SERVED
+            .into_iter()
+            .filter(|transaction| self.repository.profile().allows(*transaction))
+            .collect();
+        let transaction = match served_transaction(&header, &served, "repository") {
             Ok(transaction) => transaction,
             Err(answer) => return answer.into_response(),
         };

@@ -155,6 +155,12 @@ pub trait Profile: Send + Sync + std::fmt::Debug {
     fn rules(&self) -> &[Rule];
     /// Records the profile's findings for a submission.
     fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings);
+    /// Whether the affinity domain uses a transaction at all (the DMP has no ITI-62/ITI-86,
+    /// dmp-profile.md §8 rule 46); daemons answer the others with an ActionNotSupported fault.
+    fn allows(&self, transaction: crate::transaction::Transaction) -> bool {
+        let _ = transaction;
+        true
+    }
 }
 
 /// The structural profile: IHE rules only, no code lists.

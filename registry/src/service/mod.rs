@@ -5,6 +5,7 @@
 pub mod identity;
 pub mod iti18;
 pub mod iti42;
+pub mod iti62;
 pub mod writer;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
-use xds::model::{Cx, Metadata, QueryResponse, StoredQueryRequest};
+use xds::model::{Cx, Metadata, QueryResponse, RemoveMetadata, StoredQueryRequest};
 use xds::validate::{Profile, Receiver, registry_errors, validate_submission};
 
 use crate::identity::{IdentityCommand, IdentityPolicy, MessageKey};
@@ -109,6 +110,14 @@ impl Registry {
         }
         let digest = submission_digest(&metadata);
         match self.writer.register(metadata, digest).await {
+            Ok(response) => response,
+            Err(error) => store_failure(&error),
+        }
+    }
+
+    /// ITI-62 Remove Metadata: all or nothing, answered once durable.
+    pub async fn remove_metadata(&self, request: RemoveMetadata) -> RegistryResponse {
+        match self.writer.remove(request).await {
             Ok(response) => response,
             Err(error) => store_failure(&error),
         }

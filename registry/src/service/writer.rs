@@ -11,10 +11,11 @@ use std::thread;
 
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
-use xds::model::{Cx, Dtm, Metadata};
+use xds::model::{Cx, Dtm, Metadata, RemoveMetadata};
 
 use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
+use super::iti62;
 use crate::identity::{IdentityCommand, IdentityOutcome, MessageKey};
 use crate::store::{MetadataStore, StoreError};
 
@@ -35,6 +36,10 @@ enum Job {
     },
     AddPatients {
         ids: Vec<Cx>,
+        reply: tokio::sync::oneshot::Sender<Reply>,
+    },
+    Remove {
+        request: RemoveMetadata,
         reply: tokio::sync::oneshot::Sender<Reply>,
     },
     Identity {
@@ -174,6 +179,13 @@ impl Writer {
         self.send_register(metadata, digest)
     }
 
+    /// ITI-62: removes objects; resolves once the removal is durable (or refused).
+    pub async fn remove(&self, request: RemoveMetadata) -> Reply {
+        self.request(|reply| Job::Remove { request, reply })?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
+    }
+
     /// Registers patient ids (durably) from a plain thread.
     pub fn add_patients_blocking(&self, ids: Vec<Cx>) -> Result<(), StoreError> {
         self.send_add_patients(ids)?
@@ -252,6 +264,16 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 Job::AddPatients { ids, .. } => Done::Registry(
                     iti42::add_patients(store, ids, false).map(|_| RegistryResponse::success()),
                 ),
+                Job::Remove { request, .. } => {
+                    Done::Registry(iti62::remove(store, request).and_then(|outcome| {
+                        match outcome {
+                            Ok(changes) => store
+                                .apply(&changes, false)
+                                .map(|()| RegistryResponse::success()),
+                            Err(errors) => Ok(RegistryResponse::from_errors(errors)),
+                        }
+                    }))
+                }
                 Job::Identity {
                     command,
                     message,
@@ -288,7 +310,9 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
             // A submitter that went away (timeout, closed connection) is not an error here.
             match (job, outcome) {
                 (
-                    Job::Register { reply, .. } | Job::AddPatients { reply, .. },
+                    Job::Register { reply, .. }
+                    | Job::AddPatients { reply, .. }
+                    | Job::Remove { reply, .. },
                     Some(Done::Registry(answer)),
                 ) => {
                     let _ = reply.send(answer);
@@ -296,7 +320,12 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 (Job::Identity { reply, .. }, Some(Done::Identity(answer))) => {
                     let _ = reply.send(answer);
                 }
-                (Job::Register { reply, .. } | Job::AddPatients { reply, .. }, _) => {
+                (
+                    Job::Register { reply, .. }
+                    | Job::AddPatients { reply, .. }
+                    | Job::Remove { reply, .. },
+                    _,
+                ) => {
                     let _ = reply.send(Ok(RegistryResponse::from_errors(vec![
                         RegistryError::error(
                             XdsErrorCode::RegistryError,

@@ -113,6 +113,13 @@ fn unique_id_key(kind: Kind, unique_id: &str, uuid: Option<&Uuid>) -> Vec<u8> {
     key
 }
 
+/// `D` · SubmissionSet uniqueId: the digest of the submission (idempotent retries).
+fn digest_key(unique_id: &str) -> Vec<u8> {
+    let mut key = b"D".to_vec();
+    key.extend_from_slice(unique_id.as_bytes());
+    key
+}
+
 fn link_key(direction: Direction, object: &Uuid, association: Option<&Uuid>) -> Vec<u8> {
     let mut key = Vec::with_capacity(33);
     key.push(match direction {
@@ -378,10 +385,46 @@ impl<E: KvEngine> KvMetadataStore<E> {
                 ));
             }
         }
+        for removed in &changes.removes {
+            let kind = removed.object.kind();
+            let uuid = removed
+                .object
+                .uuid()
+                .ok_or_else(|| StoreError::fatal("a stored object without a UUID"))?;
+            writes.push((
+                Table::Objects,
+                object_key(kind, removed.patient, &uuid),
+                None,
+            ));
+            writes.push((Table::Locators, uuid.as_bytes().to_vec(), None));
+            if let Some(unique_id) = removed.object.unique_id() {
+                writes.push((
+                    Table::UniqueIds,
+                    unique_id_key(kind, unique_id, Some(&uuid)),
+                    None,
+                ));
+                if kind == Kind::SubmissionSet {
+                    writes.push((Table::Meta, digest_key(unique_id), None));
+                }
+            }
+            if let StoredObject::Association(association) = &removed.object
+                && let (Some(source), Some(target)) =
+                    (association.source.as_uuid(), association.target.as_uuid())
+            {
+                writes.push((
+                    Table::Links,
+                    link_key(Direction::From, &source, Some(&uuid)),
+                    None,
+                ));
+                writes.push((
+                    Table::Links,
+                    link_key(Direction::To, &target, Some(&uuid)),
+                    None,
+                ));
+            }
+        }
         if let Some((unique_id, digest)) = &changes.submission_digest {
-            let mut key = b"D".to_vec();
-            key.extend_from_slice(unique_id.as_bytes());
-            writes.push((Table::Meta, key, Some(digest.to_vec())));
+            writes.push((Table::Meta, digest_key(unique_id), Some(digest.to_vec())));
         }
         Ok(writes)
     }
@@ -588,9 +631,10 @@ impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
     }
 
     fn submission_digest(&self, submission_set_unique_id: &str) -> StoreResult<Option<[u8; 20]>> {
-        let mut key = b"D".to_vec();
-        key.extend_from_slice(submission_set_unique_id.as_bytes());
-        match self.engine.get(Table::Meta, &key)? {
+        match self
+            .engine
+            .get(Table::Meta, &digest_key(submission_set_unique_id))?
+        {
             Some(bytes) => {
                 Ok(Some(bytes.try_into().map_err(|_| {
                     StoreError::corrupt("digest of the wrong length")

@@ -166,6 +166,9 @@ pub struct ChangeSet {
     /// Feed messages applied (key, digest), for idempotent resends.
     pub feed_messages: Vec<(Vec<u8>, [u8; 20])>,
     pub puts: Vec<Put>,
+    /// Objects removed (ITI-62) with every index entry: locator, uniqueId, association links
+    /// and, for a SubmissionSet, its submission digest (so the uniqueId may be submitted again).
+    pub removes: Vec<Located>,
     /// SubmissionSet uniqueId and digest of the submission, for idempotent retries.
     pub submission_digest: Option<(String, [u8; 20])>,
 }
@@ -178,6 +181,7 @@ impl ChangeSet {
             && self.merges.is_empty()
             && self.feed_messages.is_empty()
             && self.puts.is_empty()
+            && self.removes.is_empty()
             && self.submission_digest.is_none()
     }
 }
