@@ -363,6 +363,7 @@ impl Runner {
         let kind = transaction.local.as_str();
         let served = match kind {
             "RegisterTransaction"
+            | "MuTransaction"
             | "StoredQueryTransaction"
             | "RemoveMetadataTransaction"
             | "NullTransaction" => true,
@@ -457,7 +458,7 @@ impl Runner {
                 text = fill_times(&text);
                 let submission = matches!(
                     kind,
-                    "RegisterTransaction" | "ProvideAndRegisterTransaction"
+                    "RegisterTransaction" | "MuTransaction" | "ProvideAndRegisterTransaction"
                 );
                 let body = if submission {
                     match self.prepare_submission(
@@ -504,6 +505,7 @@ impl Runner {
                     "RemoveMetadataTransaction" => {
                         ("urn:ihe:iti:2010:DeleteDocumentSet", false, false)
                     }
+                    "MuTransaction" => ("urn:ihe:iti:2010:UpdateDocumentSet", false, false),
                     _ => ("urn:ihe:iti:2007:RegistryStoredQuery", false, false),
                 };
                 // WaitBefore (12323): time-dependent steps need the clock to move on.

@@ -127,7 +127,7 @@ pub struct NistSuite {
 
 /// The NIST suites, in the order they must run (the patient feeds, then the registry's
 /// fixture loaders).
-pub const NIST_SUITES: [NistSuite; 6] = [
+pub const NIST_SUITES: [NistSuite; 7] = [
     NistSuite {
         name: "nist-patient-feed",
         description: "15817, 15817b, 15818: HL7v2 ADT^A01 feeds of the run's three patients (ITI-8 over MLLP)",
@@ -160,6 +160,13 @@ pub const NIST_SUITES: [NistSuite; 6] = [
             "11998a", "11999", "12000", "12000.1a", "12001", "12002", "12004", "12022", "12084",
             "12323", "12326", "12327", "12370", "12379", "15806",
         ],
+        needs_repository: false,
+        needs_mllp: false,
+    },
+    NistSuite {
+        name: "nist-iti57",
+        description: "ITI-57 Update Document Set, the status-change tests (UpdateAvailabilityStatus, its malformed forms, ITI-57 bodies sent as ITI-42); the versioning tests join when new versions are served",
+        tests: &["15800d", "15802", "20002", "21000", "21001"],
         needs_repository: false,
         needs_mllp: false,
     },

@@ -64,6 +64,29 @@ impl Default for Output<'_> {
     }
 }
 
+/// Our DMP-conformant ITI-42 submission (`profiles/samples/dmp-register.xml`) as metadata.
+pub fn dmp_sample() -> Metadata {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/samples/dmp-register.xml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let body = wire::decode_body_xml(
+        text.as_bytes(),
+        &wire::Limits::default(),
+        &mut MemorySink::default(),
+    )
+    .expect("the DMP sample decodes");
+    let Body::SubmitObjects(request) = body else {
+        panic!("the DMP sample is not a SubmitObjectsRequest");
+    };
+    transform::submit_objects_from_wire(&request, Options::REGISTRY)
+        .expect("the DMP sample maps to the model")
+}
+
+/// The shared folder's ANS value sets (the fr-dmp profile's test data).
+pub fn dmp_valuesets() -> PathBuf {
+    crate::testkit::require_shared_dir().join("profiles-data/dmp/valuesets")
+}
+
 /// Copies the files of `from` (not its subfolders) into `to`, which must exist.
 pub fn copy_files(from: &Path, to: &Path) {
     for entry in

@@ -805,6 +805,16 @@ impl Profile for DmpProfile {
         !matches!(transaction, Transaction::Iti62 | Transaction::Iti86)
     }
 
+    /// Rule 32: Approved -> Deleted, Archived -> Deleted, Approved -> Archived and
+    /// Archived -> Approved (TD3.3c/d); Deleted and Deprecated are final.
+    fn status_change_allowed(&self, from: &AvailabilityStatus, to: &AvailabilityStatus) -> bool {
+        use AvailabilityStatus::{Approved, Archived, Deleted};
+        matches!(
+            (from, to),
+            (Approved, Deleted) | (Archived, Deleted) | (Approved, Archived) | (Archived, Approved)
+        )
+    }
+
     fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings) {
         for set in &metadata.submission_sets {
             let location = format!("SubmissionSet {}", set.entry_uuid);

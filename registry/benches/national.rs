@@ -319,6 +319,7 @@ fn import(args: &Args, data_dir: &Path, counts: &[u64]) {
         RegisterSettings {
             require_known_patient: false,
             identity: Arc::new(IdentityPolicy::development()),
+            ..RegisterSettings::default()
         },
         QuerySettings::default(),
     )

@@ -399,6 +399,7 @@ impl Config {
             register: RegisterSettings {
                 require_known_patient: self.registry.require_known_patient,
                 identity: Arc::clone(&identity),
+                ..RegisterSettings::default()
             },
             query: QuerySettings {
                 leaf_class_limit: self.query.leaf_class_limit,

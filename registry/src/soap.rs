@@ -95,10 +95,15 @@ impl SoapEndpoint {
         let header = message.envelope.header;
         let mtom = message.mtom;
         let relates_to = header.message_id.clone();
-        let served: Vec<Transaction> = [Transaction::Iti42, Transaction::Iti18, Transaction::Iti62]
-            .into_iter()
-            .filter(|transaction| self.registry.profile().allows(*transaction))
-            .collect();
+        let served: Vec<Transaction> = [
+            Transaction::Iti42,
+            Transaction::Iti18,
+            Transaction::Iti57,
+            Transaction::Iti62,
+        ]
+        .into_iter()
+        .filter(|transaction| self.registry.profile().allows(*transaction))
+        .collect();
         let transaction = match served_transaction(&header, &served, "registry") {
             Ok(transaction) => transaction,
             Err(answer) => return answer,
@@ -108,6 +113,14 @@ impl SoapEndpoint {
                 let response =
                     match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
                         Ok(metadata) => self.registry.register(metadata).await,
+                        Err(violations) => refused(&violations),
+                    };
+                respond(transaction, relates_to, registry_response(&response), mtom)
+            }
+            (Transaction::Iti57, Body::SubmitObjects(request)) => {
+                let response =
+                    match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
+                        Ok(metadata) => self.registry.update(metadata).await,
                         Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)

@@ -11,30 +11,12 @@ use std::process::Command;
 
 use common::*;
 use xds::model::*;
-use xds::transform::{self, Options};
-use xds::wire::{self, Body, Limits, MemorySink};
 use xds::{RegistryResponse, ResponseStatus};
 
 const DMP_PATIENT: &str = "185057800608491^^^&1.2.250.1.213.1.4.8&ISO^NH";
 
 fn valuesets() -> PathBuf {
-    xds_conformance::testkit::require_shared_dir().join("profiles-data/dmp/valuesets")
-}
-
-/// Our DMP sample (profiles/samples/dmp-register.xml) as model metadata.
-fn dmp_sample() -> Metadata {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/samples/dmp-register.xml");
-    let text = std::fs::read_to_string(&path).expect("sample");
-    let body = wire::decode_body_xml(
-        text.as_bytes(),
-        &Limits::default(),
-        &mut MemorySink::default(),
-    )
-    .expect("decodes");
-    let Body::SubmitObjects(request) = body else {
-        panic!("not a SubmitObjectsRequest");
-    };
-    transform::submit_objects_from_wire(&request, Options::REGISTRY).expect("model")
+    dmp_valuesets()
 }
 
 /// A configuration file for one daemon: development identity rules, the fr-dmp profile.

@@ -90,6 +90,8 @@ pub fn registry_errors(violations: &[Violation]) -> Vec<RegistryError> {
 #[derive(Debug)]
 pub struct Findings {
     receiver: Receiver,
+    /// ITI-57 (Metadata Update) rather than ITI-41/42.
+    update: bool,
     violations: Vec<Violation>,
 }
 
@@ -97,8 +99,14 @@ impl Findings {
     pub fn new(receiver: Receiver) -> Self {
         Self {
             receiver,
+            update: false,
             violations: Vec::new(),
         }
+    }
+
+    /// Whether the message is an ITI-57 Metadata Update.
+    pub fn is_update(&self) -> bool {
+        self.update
     }
 
     pub fn receiver(&self) -> Receiver {
@@ -160,6 +168,15 @@ pub trait Profile: Send + Sync + std::fmt::Debug {
     fn allows(&self, transaction: crate::transaction::Transaction) -> bool {
         let _ = transaction;
         true
+    }
+    /// Whether an ITI-57 UpdateAvailabilityStatus may move an object from `from` to `to`. IHE
+    /// Metadata Update: Approved and Deprecated, both ways.
+    fn status_change_allowed(&self, from: &AvailabilityStatus, to: &AvailabilityStatus) -> bool {
+        matches!(
+            (from, to),
+            (AvailabilityStatus::Approved, AvailabilityStatus::Deprecated)
+                | (AvailabilityStatus::Deprecated, AvailabilityStatus::Approved)
+        )
     }
 }
 
@@ -249,6 +266,11 @@ pub mod rule {
         "IHE-ASSOCIATION",
         "Associations have valid ends and types for ITI-41/42.",
     );
+    pub const UPDATE: Rule = Rule::coded(
+        "IHE-UPDATE",
+        "ITI-57: an UpdateAvailabilityStatus starts at the request's SubmissionSet and targets an object already in the registry, with one OriginalStatus and one different NewStatus.",
+        XdsErrorCode::MetadataUpdateError,
+    );
     pub const MEMBERSHIP: Rule = Rule::metadata(
         "IHE-MEMBERSHIP",
         "Every DocumentEntry, Folder and Folder membership of a submission is a member of its SubmissionSet.",
@@ -272,6 +294,7 @@ pub mod rule {
         LIMITED_METADATA,
         PATIENT_MATCH,
         ASSOCIATION,
+        UPDATE,
         MEMBERSHIP,
     ];
 }
@@ -607,6 +630,94 @@ enum Local {
     Association(usize),
 }
 
+/// The form of one UpdateAvailabilityStatus (ITI-57, xds-spec-brief.md §6.1 operation 2).
+fn check_status_update(
+    findings: &mut Findings,
+    location: &str,
+    association: &Association,
+    source: Option<Local>,
+    target: Option<Local>,
+) {
+    if source != Some(Local::SubmissionSet) {
+        findings.report(
+            &rule::UPDATE,
+            location,
+            format!(
+                "the sourceObject {} of an UpdateAvailabilityStatus must be the SubmissionSet of the request",
+                association.source
+            ),
+        );
+    }
+    if target.is_some() || association.target.as_uuid().is_none() {
+        findings.report(
+            &rule::UPDATE,
+            location,
+            format!(
+                "the targetObject {} of an UpdateAvailabilityStatus must be the entryUUID of an object already in the registry",
+                association.target
+            ),
+        );
+    }
+    for (name, present) in [
+        ("PreviousVersion", association.previous_version.is_some()),
+        (
+            "SubmissionSetStatus",
+            association.submission_set_status.is_some(),
+        ),
+        (
+            "AssociationPropagation",
+            association.association_propagation.is_some(),
+        ),
+    ] {
+        if present {
+            findings.coded(
+                &rule::UPDATE,
+                XdsErrorCode::MetadataUpdateOperationError,
+                location,
+                format!("the {name} slot does not belong to an UpdateAvailabilityStatus"),
+            );
+        }
+    }
+    let usable = |status: &Option<AvailabilityStatus>| {
+        matches!(
+            status,
+            Some(
+                AvailabilityStatus::Approved
+                    | AvailabilityStatus::Deprecated
+                    | AvailabilityStatus::Archived
+                    | AvailabilityStatus::Deleted
+            )
+        )
+    };
+    for (name, status) in [
+        ("OriginalStatus", &association.original_status),
+        ("NewStatus", &association.new_status),
+    ] {
+        if !usable(status) {
+            findings.coded(
+                &rule::UPDATE,
+                XdsErrorCode::MetadataUpdateOperationError,
+                location,
+                match status {
+                    None => format!("the {name} slot is missing (one status URN)"),
+                    Some(status) => {
+                        format!("{name} {} is not an availability status", status.urn())
+                    }
+                },
+            );
+        }
+    }
+    if usable(&association.original_status) && association.original_status == association.new_status
+    {
+        findings.coded(
+            &rule::UPDATE,
+            XdsErrorCode::MetadataUpdateOperationError,
+            location,
+            "OriginalStatus and NewStatus are the same",
+        );
+    }
+}
+
 /// Validates an ITI-41/42 submission against the structural rules and the profile's. Returns
 /// every violation found; an empty list means the submission is valid.
 pub fn validate_submission(
@@ -614,7 +725,20 @@ pub fn validate_submission(
     receiver: Receiver,
     profile: &dyn Profile,
 ) -> Vec<Violation> {
-    let mut findings = Findings::new(receiver);
+    validate(metadata, Findings::new(receiver), profile)
+}
+
+/// Validates an ITI-57 Metadata Update request (at the registry): the same structural and
+/// profile rules, with UpdateAvailabilityStatus associations allowed in their ITI-57 form.
+pub fn validate_update(metadata: &Metadata, profile: &dyn Profile) -> Vec<Violation> {
+    let mut findings = Findings::new(Receiver::Registry);
+    findings.update = true;
+    validate(metadata, findings, profile)
+}
+
+fn validate(metadata: &Metadata, findings: Findings, profile: &dyn Profile) -> Vec<Violation> {
+    let mut findings = findings;
+    let receiver = findings.receiver;
     let findings = &mut findings;
     match metadata.submission_sets.len() {
         1 => {}
@@ -839,6 +963,9 @@ fn validate_associations(
                         "a HasMember must start at the SubmissionSet or a Folder",
                     ),
                 }
+            }
+            AssociationType::UpdateAvailabilityStatus if findings.update => {
+                check_status_update(findings, location, association, source, target);
             }
             AssociationType::UpdateAvailabilityStatus | AssociationType::SubmitAssociation => {
                 findings.metadata(

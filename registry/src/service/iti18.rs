@@ -140,16 +140,34 @@ fn show_surviving_ids(
     Ok(())
 }
 
-/// The objects a query found, each once, in the order found.
+/// The objects a query found, each once, in the order found. Logically deleted objects (the
+/// DMP's `urn:asip:ci-sis:2010:StatusType:Deleted`, dmp-profile.md §8 rule 34) are never
+/// answered, whatever the query asks.
 #[derive(Debug, Default)]
 struct Found {
     metadata: Metadata,
     seen: HashSet<Uuid>,
+    /// Deleted objects met and left out.
+    hidden: HashSet<Uuid>,
+}
+
+fn is_deleted(object: &StoredObject) -> bool {
+    let status = match object {
+        StoredObject::DocumentEntry(entry) => entry.availability_status.as_ref(),
+        StoredObject::SubmissionSet(set) => set.availability_status.as_ref(),
+        StoredObject::Folder(folder) => folder.availability_status.as_ref(),
+        StoredObject::Association(association) => association.availability_status.as_ref(),
+    };
+    status == Some(&AvailabilityStatus::Deleted)
 }
 
 impl Found {
     fn add(&mut self, object: StoredObject) {
         let Some(uuid) = object.uuid() else { return };
+        if is_deleted(&object) {
+            self.hidden.insert(uuid);
+            return;
+        }
         if !self.seen.insert(uuid) {
             return;
         }
@@ -178,6 +196,7 @@ pub fn run(
 ) -> QueryResponse {
     match execute(store, request, settings).and_then(|outcome| match outcome {
         Outcome::Found(mut found) => {
+            hide_links_to_deleted(store, &mut found)?;
             show_surviving_ids(store, &mut found.metadata)?;
             Ok(Outcome::Found(found))
         }
@@ -196,6 +215,45 @@ pub fn run(
             metadata: Metadata::default(),
         },
     }
+}
+
+/// Leaves out the associations that touch a deleted object, so that an answer never names one.
+fn hide_links_to_deleted(store: &dyn MetadataStore, found: &mut Found) -> Result<(), StoreError> {
+    let mut deleted = std::mem::take(&mut found.hidden);
+    let mut alive: HashSet<Uuid> = HashSet::new();
+    let mut keep = Vec::with_capacity(found.metadata.associations.len());
+    for association in std::mem::take(&mut found.metadata.associations) {
+        let mut touches_deleted = false;
+        for end in [&association.source, &association.target] {
+            let Some(end) = end.as_uuid() else { continue };
+            if found.seen.contains(&end) || alive.contains(&end) {
+                continue;
+            }
+            if deleted.contains(&end) {
+                touches_deleted = true;
+                continue;
+            }
+            match store.object(&end)? {
+                Some(located) if is_deleted(&located.object) => {
+                    deleted.insert(end);
+                    touches_deleted = true;
+                }
+                _ => {
+                    alive.insert(end);
+                }
+            }
+        }
+        if touches_deleted {
+            if let Some(uuid) = association.entry_uuid.as_uuid() {
+                found.seen.remove(&uuid);
+            }
+        } else {
+            keep.push(association);
+        }
+    }
+    found.metadata.associations = keep;
+    found.hidden = deleted;
+    Ok(())
 }
 
 enum Outcome {

@@ -28,6 +28,9 @@ pub struct RegisterSettings {
     /// The INS checks and the affinity domain: an INS with a bad key or of a refused kind is
     /// an XDSRegistryMetadataError naming the value.
     pub identity: Arc<IdentityPolicy>,
+    /// Who may change an object's availability status (ITI-57); allows everything until the
+    /// access policy supplies the DMP's rules (the author deletes, ...).
+    pub lifecycle: Arc<dyn super::iti57::LifecyclePolicy>,
 }
 
 impl Default for RegisterSettings {
@@ -35,6 +38,7 @@ impl Default for RegisterSettings {
         Self {
             require_known_patient: true,
             identity: Arc::new(IdentityPolicy::default()),
+            lifecycle: Arc::new(super::iti57::AllowAll),
         }
     }
 }
@@ -145,35 +149,14 @@ pub fn register(
 
     // The patient must be known from the identity feed, and not merged into another id.
     let mut changes = ChangeSet::default();
-    let patient = match store.patient(&patient_id)? {
-        Some(patient) => {
-            if let Some(into) = store.surviving_id(patient)? {
-                let into = into.format();
-                errors.push(error(
-                    XdsErrorCode::UnknownPatientId,
-                    &set_location,
-                    format!(
-                        "{} was merged into {into}; submit under the surviving id",
-                        patient_id.format()
-                    ),
-                ));
-            }
-            patient
-        }
-        None if settings.require_known_patient => {
-            errors.push(error(
-                XdsErrorCode::UnknownPatientId,
-                &set_location,
-                patient_id.format(),
-            ));
-            0
-        }
-        None => {
-            let patient = store.next_patient_num()?;
-            changes.new_patients.push((patient, patient_id.clone()));
-            patient
-        }
-    };
+    let patient = submission_patient(
+        store,
+        &patient_id,
+        settings,
+        &set_location,
+        &mut errors,
+        &mut changes,
+    )?;
 
     // Submitted UUIDs must be new; Folder uniqueIds must be new; DocumentEntry uniqueIds may be
     // registered again only for the same document.
@@ -707,7 +690,52 @@ fn deprecate(updated: &mut HashMap<Uuid, Located>, located: Located) {
 }
 
 /// The patient an object is filed under once merges are followed.
-fn final_patient(store: &dyn MetadataStore, patient: PatientNum) -> Result<PatientNum, StoreError> {
+/// The number of a submission's patient: known from the identity feed and not merged into
+/// another id (XDSUnknownPatientId otherwise, reported in `errors`), or, when unknown patients
+/// are allowed, a new number recorded in `changes`.
+pub(crate) fn submission_patient(
+    store: &dyn MetadataStore,
+    patient_id: &Cx,
+    settings: &RegisterSettings,
+    location: &str,
+    errors: &mut Vec<RegistryError>,
+    changes: &mut ChangeSet,
+) -> Result<PatientNum, StoreError> {
+    Ok(match store.patient(patient_id)? {
+        Some(patient) => {
+            if let Some(into) = store.surviving_id(patient)? {
+                let into = into.format();
+                errors.push(error(
+                    XdsErrorCode::UnknownPatientId,
+                    location,
+                    format!(
+                        "{} was merged into {into}; submit under the surviving id",
+                        patient_id.format()
+                    ),
+                ));
+            }
+            patient
+        }
+        None if settings.require_known_patient => {
+            errors.push(error(
+                XdsErrorCode::UnknownPatientId,
+                location,
+                patient_id.format(),
+            ));
+            0
+        }
+        None => {
+            let patient = store.next_patient_num()?;
+            changes.new_patients.push((patient, patient_id.clone()));
+            patient
+        }
+    })
+}
+
+pub(crate) fn final_patient(
+    store: &dyn MetadataStore,
+    patient: PatientNum,
+) -> Result<PatientNum, StoreError> {
     Ok(store.surviving(patient)?.unwrap_or(patient))
 }
 
@@ -726,7 +754,11 @@ fn end_patient(
 
 /// Reports each INS of the submission that the policy refuses, once per value, at the first
 /// object carrying it: patientIds everywhere, and sourcePatientIds that are INS.
-fn check_ins(metadata: &Metadata, policy: &IdentityPolicy, errors: &mut Vec<RegistryError>) {
+pub(crate) fn check_ins(
+    metadata: &Metadata,
+    policy: &IdentityPolicy,
+    errors: &mut Vec<RegistryError>,
+) {
     let mut reported: Vec<&Cx> = Vec::new();
     let ids = metadata
         .submission_sets

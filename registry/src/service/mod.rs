@@ -5,6 +5,7 @@
 pub mod identity;
 pub mod iti18;
 pub mod iti42;
+pub mod iti57;
 pub mod iti62;
 pub mod writer;
 
@@ -14,7 +15,7 @@ use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{Cx, Metadata, QueryResponse, RemoveMetadata, StoredQueryRequest};
-use xds::validate::{Profile, Receiver, registry_errors, validate_submission};
+use xds::validate::{Profile, Receiver, registry_errors, validate_submission, validate_update};
 
 use crate::identity::{IdentityCommand, IdentityPolicy, MessageKey};
 use crate::store::{MetadataStore, StoreError};
@@ -110,6 +111,23 @@ impl Registry {
         }
         let digest = submission_digest(&metadata);
         match self.writer.register(metadata, digest).await {
+            Ok(response) => response,
+            Err(error) => store_failure(&error),
+        }
+    }
+
+    /// ITI-57 Update Document Set (availability-status changes): checked like a submission
+    /// (structure, profile), then applied atomically by the writer, answered once durable.
+    pub async fn update(&self, metadata: Metadata) -> RegistryResponse {
+        let errors = registry_errors(&validate_update(&metadata, &*self.profile));
+        if !errors.is_empty() {
+            return RegistryResponse::from_errors(errors);
+        }
+        match self
+            .writer
+            .update(metadata, Arc::clone(&self.profile))
+            .await
+        {
             Ok(response) => response,
             Err(error) => store_failure(&error),
         }

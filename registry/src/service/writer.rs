@@ -15,9 +15,10 @@ use xds::model::{Cx, Dtm, Metadata, RemoveMetadata};
 
 use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
-use super::iti62;
+use super::{iti57, iti62};
 use crate::identity::{IdentityCommand, IdentityOutcome, MessageKey};
 use crate::store::{MetadataStore, StoreError};
+use xds::validate::Profile;
 
 /// Most submissions applied before one sync.
 const MAX_GROUP: usize = 256;
@@ -40,6 +41,11 @@ enum Job {
     },
     Remove {
         request: RemoveMetadata,
+        reply: tokio::sync::oneshot::Sender<Reply>,
+    },
+    Update {
+        metadata: Metadata,
+        profile: Arc<dyn Profile>,
         reply: tokio::sync::oneshot::Sender<Reply>,
     },
     Identity {
@@ -179,6 +185,17 @@ impl Writer {
         self.send_register(metadata, digest)
     }
 
+    /// ITI-57: applies status changes; resolves once they are durable (or refused).
+    pub async fn update(&self, metadata: Metadata, profile: Arc<dyn Profile>) -> Reply {
+        self.request(|reply| Job::Update {
+            metadata,
+            profile,
+            reply,
+        })?
+        .await
+        .unwrap_or_else(|_| Err(stopped()))
+    }
+
     /// ITI-62: removes objects; resolves once the removal is durable (or refused).
     pub async fn remove(&self, request: RemoveMetadata) -> Reply {
         self.request(|reply| Job::Remove { request, reply })?
@@ -264,6 +281,23 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 Job::AddPatients { ids, .. } => Done::Registry(
                     iti42::add_patients(store, ids, false).map(|_| RegistryResponse::success()),
                 ),
+                Job::Update {
+                    metadata, profile, ..
+                } => Done::Registry(
+                    iti57::update(
+                        store,
+                        std::mem::take(metadata),
+                        profile.as_ref(),
+                        settings,
+                        &mut random_bytes,
+                    )
+                    .and_then(|outcome| match outcome {
+                        Ok(changes) => store
+                            .apply(&changes, false)
+                            .map(|()| RegistryResponse::success()),
+                        Err(errors) => Ok(RegistryResponse::from_errors(errors)),
+                    }),
+                ),
                 Job::Remove { request, .. } => {
                     Done::Registry(iti62::remove(store, request).and_then(|outcome| {
                         match outcome {
@@ -312,7 +346,8 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 (
                     Job::Register { reply, .. }
                     | Job::AddPatients { reply, .. }
-                    | Job::Remove { reply, .. },
+                    | Job::Remove { reply, .. }
+                    | Job::Update { reply, .. },
                     Some(Done::Registry(answer)),
                 ) => {
                     let _ = reply.send(answer);
@@ -323,7 +358,8 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 (
                     Job::Register { reply, .. }
                     | Job::AddPatients { reply, .. }
-                    | Job::Remove { reply, .. },
+                    | Job::Remove { reply, .. }
+                    | Job::Update { reply, .. },
                     _,
                 ) => {
                     let _ = reply.send(Ok(RegistryResponse::from_errors(vec![

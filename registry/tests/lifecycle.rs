@@ -1,0 +1,540 @@
+//! ITI-57 availability-status changes on the registry service: the IHE transitions
+//! (Approved <-> Deprecated) and the DMP lifecycle of the fr-dmp profile (archive, unarchive,
+//! logical deletion; dmp-profile.md §6.5-6.6, §8 rules 32, 34, 35): what queries show before
+//! and after, precise refusals that change nothing, and the lifecycle policy hook.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use xds::error::RegistryError;
+use xds::model::*;
+use xds::transform;
+use xds::validate::Profile;
+use xds::wire::Body;
+use xds::{RegistryResponse, ResponseStatus, XdsErrorCode};
+use xds_registry::identity::IdentityPolicy;
+use xds_registry::service::iti57::{LifecyclePolicy, StatusChange};
+use xds_registry::service::{QuerySettings, RegisterSettings, Registry};
+use xds_registry::store::kv::KvMetadataStore;
+use xds_registry::store::mem::MemEngine;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn registry_with(
+    profile: Arc<dyn Profile>,
+    lifecycle: Arc<dyn LifecyclePolicy>,
+    patients: Vec<Cx>,
+) -> Registry {
+    let store = Arc::new(KvMetadataStore::new(MemEngine::new()).expect("store"));
+    let registry = Registry::start(
+        store,
+        profile,
+        RegisterSettings {
+            identity: Arc::new(IdentityPolicy::development()),
+            lifecycle,
+            ..RegisterSettings::default()
+        },
+        QuerySettings::default(),
+    )
+    .expect("registry");
+    registry.add_patients_blocking(patients).expect("patients");
+    registry
+}
+
+/// An ITI-57 request: `set` and one UpdateAvailabilityStatus per (target, from, to).
+fn status_update(
+    mut set: SubmissionSet,
+    changes: &[(Uuid, AvailabilityStatus, AvailabilityStatus)],
+) -> Metadata {
+    set.entry_uuid = ObjectId::parse("Update01").expect("id");
+    let mut metadata = Metadata {
+        submission_sets: vec![set],
+        ..Metadata::default()
+    };
+    for (index, (target, from, to)) in changes.iter().enumerate() {
+        let mut association = Association::new(
+            ObjectId::parse(&format!("uas{index}")).expect("id"),
+            AssociationType::UpdateAvailabilityStatus,
+            ObjectId::parse("Update01").expect("id"),
+            ObjectId::Uuid(*target),
+        );
+        association.original_status = Some(from.clone());
+        association.new_status = Some(to.clone());
+        metadata.associations.push(association);
+    }
+    metadata
+}
+
+fn update_set(unique_id: &str, patient: &Cx) -> SubmissionSet {
+    submission_set(unique_id, patient)
+}
+
+fn document(registry: &Registry, unique_id: &str) -> Option<DocumentEntry> {
+    registry
+        .query_blocking(&leaf(StoredQuery::GetDocuments {
+            selector: ObjectSelector::UniqueIds(vec![unique_id.to_owned()]),
+        }))
+        .metadata
+        .document_entries
+        .into_iter()
+        .next()
+}
+
+fn found(registry: &Registry, patient: &Cx, statuses: Vec<AvailabilityStatus>) -> usize {
+    registry
+        .query_blocking(&leaf(StoredQuery::FindDocuments(FindDocumentsQuery::new(
+            patient.clone(),
+            statuses,
+        ))))
+        .metadata
+        .document_entries
+        .len()
+}
+
+fn refused(response: &RegistryResponse, code: XdsErrorCode, words: &str) {
+    assert_eq!(response.status, ResponseStatus::Failure, "{response:?}");
+    assert!(
+        response
+            .errors
+            .iter()
+            .any(|error| error.code == code && error.code_context.contains(words)),
+        "{code:?} / {words:?} missing: {response:?}"
+    );
+}
+
+#[test]
+fn ihe_status_changes_deprecate_and_approve_the_latest_version() {
+    use AvailabilityStatus::{Approved, Archived, Deprecated};
+    let runtime = runtime();
+    let registry = registry_with(
+        Arc::new(xds::validate::IheXdsB),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        vec![patient(1), patient(2)],
+    );
+    let patient = patient(1);
+    let submitted = documents("1.2.250.1.999.57.1", &patient, &["1.2.250.1.999.57.11"]);
+    assert_eq!(
+        registry.register_blocking(submitted).status,
+        ResponseStatus::Success
+    );
+    let entry = document(&registry, "1.2.250.1.999.57.11").expect("registered");
+    let uuid = entry.entry_uuid.as_uuid().expect("uuid");
+
+    let deprecate = status_update(
+        update_set("1.2.250.1.999.57.2", &patient),
+        &[(uuid, Approved, Deprecated)],
+    );
+    let response = runtime.block_on(registry.update(deprecate));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    assert_eq!(
+        document(&registry, "1.2.250.1.999.57.11").and_then(|entry| entry.availability_status),
+        Some(Deprecated)
+    );
+    assert_eq!(found(&registry, &patient, vec![Approved]), 0);
+    assert_eq!(found(&registry, &patient, vec![Deprecated]), 1);
+    // The update's SubmissionSet and its association are registered: a consumer sees the change.
+    let sets = registry.query_blocking(&leaf(StoredQuery::GetSubmissionSets { uuids: vec![uuid] }));
+    let associations =
+        registry.query_blocking(&leaf(StoredQuery::GetAssociations { uuids: vec![uuid] }));
+    assert!(
+        associations
+            .metadata
+            .associations
+            .iter()
+            .any(|association| association.association_type
+                == AssociationType::UpdateAvailabilityStatus),
+        "{associations:?} {sets:?}"
+    );
+
+    // Refusals change nothing: a wrong OriginalStatus, a transition the profile lacks, a
+    // SubmissionSet target, an unknown target, a malformed slot, another patient's entry.
+    let cases: Vec<(Metadata, XdsErrorCode, &str)> = vec![
+        (
+            status_update(
+                update_set("1.2.250.1.999.57.3", &patient),
+                &[(uuid, Approved, Deprecated)],
+            ),
+            XdsErrorCode::MetadataUpdateError,
+            "is not the current status",
+        ),
+        (
+            status_update(
+                update_set("1.2.250.1.999.57.3", &patient),
+                &[(uuid, Deprecated, Archived)],
+            ),
+            XdsErrorCode::MetadataUpdateError,
+            "the ihe-xds-b profile has no transition",
+        ),
+        (
+            {
+                let set = registry
+                    .query_blocking(&leaf(StoredQuery::GetSubmissionSets { uuids: vec![uuid] }))
+                    .metadata
+                    .submission_sets[0]
+                    .entry_uuid
+                    .as_uuid()
+                    .expect("uuid");
+                status_update(
+                    update_set("1.2.250.1.999.57.3", &patient),
+                    &[(set, Approved, Deprecated)],
+                )
+            },
+            XdsErrorCode::MetadataUpdateError,
+            "cannot be updated",
+        ),
+        (
+            status_update(
+                update_set("1.2.250.1.999.57.3", &patient),
+                &[(Uuid::new_v4([3; 16]), Deprecated, Approved)],
+            ),
+            XdsErrorCode::UnresolvedReferenceException,
+            "is not in the registry",
+        ),
+        (
+            {
+                let mut metadata = status_update(
+                    update_set("1.2.250.1.999.57.3", &patient),
+                    &[(uuid, Deprecated, Approved)],
+                );
+                metadata.associations[0].new_status = None;
+                metadata
+            },
+            XdsErrorCode::MetadataUpdateOperationError,
+            "NewStatus slot is missing",
+        ),
+        (
+            status_update(
+                update_set("1.2.250.1.999.57.3", &self::patient(2)),
+                &[(uuid, Deprecated, Approved)],
+            ),
+            XdsErrorCode::PatientIdDoesNotMatch,
+            "another patient",
+        ),
+    ];
+    for (request, code, words) in cases {
+        refused(&runtime.block_on(registry.update(request)), code, words);
+        assert_eq!(
+            document(&registry, "1.2.250.1.999.57.11").and_then(|entry| entry.availability_status),
+            Some(Deprecated),
+            "unchanged after {words}"
+        );
+    }
+    // Back to Approved.
+    let approve = status_update(
+        update_set("1.2.250.1.999.57.4", &patient),
+        &[(uuid, Deprecated, Approved)],
+    );
+    assert_eq!(
+        runtime.block_on(registry.update(approve)).status,
+        ResponseStatus::Success
+    );
+    assert_eq!(found(&registry, &patient, vec![Approved]), 1);
+    // The same ITI-57 body under ITI-42 is refused (UpdateAvailabilityStatus belongs to ITI-57).
+    let misplaced = status_update(
+        update_set("1.2.250.1.999.57.5", &patient),
+        &[(uuid, Approved, Deprecated)],
+    );
+    let response = registry.register_blocking(misplaced);
+    assert_eq!(response.status, ResponseStatus::Failure);
+}
+
+/// A policy that records what it is asked and refuses deletions.
+#[derive(Debug, Default)]
+struct Recording {
+    calls: AtomicUsize,
+    seen: Mutex<Vec<(AvailabilityStatus, AvailabilityStatus)>>,
+}
+
+impl LifecyclePolicy for Recording {
+    fn check(&self, change: &StatusChange<'_>) -> Result<(), RegistryError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.seen
+            .lock()
+            .expect("lock")
+            .push((change.from.clone(), change.to.clone()));
+        if *change.to == AvailabilityStatus::Deleted {
+            return Err(RegistryError::error(
+                XdsErrorCode::MetadataUpdateError,
+                "NOT_AUTHOR: only the author may delete",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn dmp_profile() -> Arc<dyn Profile> {
+    xds_profiles::load(&xds_profiles::ProfileConfig {
+        name: "fr-dmp".to_owned(),
+        valuesets: Some(dmp_valuesets()),
+        ..xds_profiles::ProfileConfig::default()
+    })
+    .expect("fr-dmp")
+}
+
+#[test]
+fn dmp_lifecycle_archive_unarchive_delete_as_the_profile_and_the_policy_allow() {
+    use AvailabilityStatus::{Approved, Archived, Deleted, Deprecated};
+    let runtime = runtime();
+    let sample = dmp_sample();
+    let patient = sample.submission_sets[0]
+        .patient_id
+        .clone()
+        .expect("patient");
+    let policy = Arc::new(Recording::default());
+    let registry = registry_with(dmp_profile(), policy.clone(), vec![patient.clone()]);
+    let response = registry.register_blocking(sample.clone());
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let letter = "1.2.250.1.999.77.3.20261123.1";
+    let uuid = document(&registry, letter)
+        .and_then(|entry| entry.entry_uuid.as_uuid())
+        .expect("registered");
+    // The update SubmissionSet: the sample's, with a new uniqueId (it must pass fr-dmp too).
+    let set = |n: u32| {
+        let mut set = sample.submission_sets[0].clone();
+        set.unique_id = Some(Oid::parse(&format!("1.2.250.1.999.77.1.5700{n}")).expect("OID"));
+        set
+    };
+    let status = |registry: &Registry| {
+        registry
+            .query_blocking(&leaf(StoredQuery::GetDocuments {
+                selector: ObjectSelector::Uuids(vec![uuid]),
+            }))
+            .metadata
+            .document_entries
+            .first()
+            .and_then(|entry| entry.availability_status.clone())
+    };
+
+    // Archive (TD3.3d): gone from FindDocuments(Approved), found when Archived is asked and by
+    // UUID (rule 35).
+    let response =
+        runtime.block_on(registry.update(status_update(set(1), &[(uuid, Approved, Archived)])));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    assert_eq!(status(&registry), Some(Archived));
+    assert_eq!(
+        found(&registry, &patient, vec![Approved]),
+        1,
+        "the signature entry only"
+    );
+    assert_eq!(found(&registry, &patient, vec![Approved, Archived]), 2);
+    // Unarchive.
+    let response =
+        runtime.block_on(registry.update(status_update(set(2), &[(uuid, Archived, Approved)])));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    assert_eq!(status(&registry), Some(Approved));
+    // IHE's Deprecated is not a DMP transition (rule 32).
+    refused(
+        &runtime.block_on(registry.update(status_update(set(3), &[(uuid, Approved, Deprecated)]))),
+        XdsErrorCode::MetadataUpdateError,
+        "the fr-dmp profile has no transition",
+    );
+    // Deletion refused by the policy: the hook was asked, nothing changed.
+    let calls = policy.calls.load(Ordering::SeqCst);
+    refused(
+        &runtime.block_on(registry.update(status_update(set(4), &[(uuid, Approved, Deleted)]))),
+        XdsErrorCode::MetadataUpdateError,
+        "NOT_AUTHOR",
+    );
+    assert_eq!(
+        policy.calls.load(Ordering::SeqCst),
+        calls + 1,
+        "the hook is called"
+    );
+    assert_eq!(
+        policy.seen.lock().expect("lock").last(),
+        Some(&(Approved, Deleted))
+    );
+    assert_eq!(status(&registry), Some(Approved));
+}
+
+#[test]
+fn dmp_deleted_documents_disappear_from_every_answer_and_stay_deleted() {
+    use AvailabilityStatus::{Approved, Deleted};
+    let runtime = runtime();
+    let sample = dmp_sample();
+    let patient = sample.submission_sets[0]
+        .patient_id
+        .clone()
+        .expect("patient");
+    let registry = registry_with(
+        dmp_profile(),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        vec![patient.clone()],
+    );
+    assert_eq!(
+        registry.register_blocking(sample.clone()).status,
+        ResponseStatus::Success
+    );
+    let letter = "1.2.250.1.999.77.3.20261123.1";
+    let uuid = document(&registry, letter)
+        .and_then(|entry| entry.entry_uuid.as_uuid())
+        .expect("registered");
+    let mut set = sample.submission_sets[0].clone();
+    set.unique_id = Some(Oid::parse("1.2.250.1.999.77.1.57100").expect("OID"));
+    let response =
+        runtime.block_on(registry.update(status_update(set.clone(), &[(uuid, Approved, Deleted)])));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+
+    // Rule 34: no query shows it, whatever it asks.
+    assert_eq!(
+        found(&registry, &patient, vec![Approved, Deleted]),
+        1,
+        "the signature only"
+    );
+    assert!(document(&registry, letter).is_none(), "by uniqueId");
+    let by_uuid = registry.query_blocking(&leaf(StoredQuery::GetDocuments {
+        selector: ObjectSelector::Uuids(vec![uuid]),
+    }));
+    assert!(by_uuid.metadata.document_entries.is_empty());
+    let contents = registry.query_blocking(&leaf(StoredQuery::GetSubmissionSetAndContents {
+        selector: ObjectSelector::UniqueIds(vec![
+            sample.submission_sets[0]
+                .unique_id
+                .as_ref()
+                .expect("uid")
+                .as_str()
+                .to_owned(),
+        ]),
+        filter: ContentFilter::default(),
+    }));
+    assert_eq!(contents.metadata.document_entries.len(), 1, "{contents:?}");
+    assert!(
+        contents.metadata.associations.iter().all(|association| {
+            association.target.as_uuid() != Some(uuid) && association.source.as_uuid() != Some(uuid)
+        }),
+        "no association names the deleted entry: {contents:?}"
+    );
+    // Deleted is final.
+    set.unique_id = Some(Oid::parse("1.2.250.1.999.77.1.57101").expect("OID"));
+    refused(
+        &runtime.block_on(registry.update(status_update(set, &[(uuid, Deleted, Approved)]))),
+        XdsErrorCode::MetadataUpdateError,
+        "no transition",
+    );
+}
+
+#[test]
+fn concurrent_changes_of_one_entry_one_wins_the_other_fails_cleanly() {
+    use AvailabilityStatus::{Approved, Deprecated};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let registry = registry_with(
+        Arc::new(xds::validate::IheXdsB),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        vec![patient(1)],
+    );
+    let patient = patient(1);
+    let submitted = documents("1.2.250.1.999.57.50", &patient, &["1.2.250.1.999.57.51"]);
+    assert_eq!(
+        registry.register_blocking(submitted).status,
+        ResponseStatus::Success
+    );
+    let uuid = document(&registry, "1.2.250.1.999.57.51")
+        .and_then(|entry| entry.entry_uuid.as_uuid())
+        .expect("registered");
+    for round in 0..10u32 {
+        let (from, to) = if round % 2 == 0 {
+            (Approved, Deprecated)
+        } else {
+            (Deprecated, Approved)
+        };
+        let first = status_update(
+            update_set(&format!("1.2.250.1.999.57.6{round}1"), &patient),
+            &[(uuid, from.clone(), to.clone())],
+        );
+        let second = status_update(
+            update_set(&format!("1.2.250.1.999.57.6{round}2"), &patient),
+            &[(uuid, from.clone(), to.clone())],
+        );
+        let (one, two) = runtime
+            .block_on(async { tokio::join!(registry.update(first), registry.update(second)) });
+        let statuses = [one.status, two.status];
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|status| **status == ResponseStatus::Success)
+                .count(),
+            1,
+            "round {round}: {one:?} {two:?}"
+        );
+        let loser = if one.status == ResponseStatus::Success {
+            &two
+        } else {
+            &one
+        };
+        refused(
+            loser,
+            XdsErrorCode::MetadataUpdateError,
+            "is not the current status",
+        );
+        assert_eq!(
+            document(&registry, "1.2.250.1.999.57.51").and_then(|entry| entry.availability_status),
+            Some(to)
+        );
+    }
+}
+
+#[test]
+fn a_status_change_acknowledged_over_soap_survives_kill_9() {
+    let dir = TempDir::new("lifecycle-crash");
+    let patient = patient(1);
+    patient_add(dir.path(), &[&patient.to_string()]);
+    let daemon = start_registry(dir.path(), &[]);
+    let submitted = documents("1.2.250.1.999.57.70", &patient, &["1.2.250.1.999.57.71"]);
+    assert_eq!(
+        register(daemon.address, &submitted).status,
+        ResponseStatus::Success
+    );
+    let lookup = |address| {
+        query(
+            address,
+            &leaf(StoredQuery::GetDocuments {
+                selector: ObjectSelector::UniqueIds(vec!["1.2.250.1.999.57.71".to_owned()]),
+            }),
+        )
+        .metadata
+        .document_entries
+    };
+    let uuid = lookup(daemon.address)[0]
+        .entry_uuid
+        .as_uuid()
+        .expect("uuid");
+    let request = status_update(
+        update_set("1.2.250.1.999.57.72", &patient),
+        &[(
+            uuid,
+            AvailabilityStatus::Approved,
+            AvailabilityStatus::Deprecated,
+        )],
+    );
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&request));
+    let answer = post_soap(
+        daemon.address,
+        PATH,
+        xds::transaction::Transaction::Iti57,
+        &body,
+    );
+    assert_eq!(
+        registry_response(&answer).status,
+        ResponseStatus::Success,
+        "{}",
+        answer.text()
+    );
+    daemon.kill();
+    let daemon = start_registry(dir.path(), &[]);
+    assert_eq!(
+        lookup(daemon.address)[0].availability_status,
+        Some(AvailabilityStatus::Deprecated)
+    );
+}
