@@ -165,8 +165,11 @@ pub const NIST_SUITES: [NistSuite; 7] = [
     },
     NistSuite {
         name: "nist-iti57",
-        description: "ITI-57 Update Document Set, the status-change tests (UpdateAvailabilityStatus, its malformed forms, ITI-57 bodies sent as ITI-42); the versioning tests join when new versions are served",
-        tests: &["15800d", "15802", "20002", "21000", "21001"],
+        description: "ITI-57 Update Document Set: DocumentEntry versions (lid, PreviousVersion, per-attribute updates, patient change), status changes, malformed requests; Folder versions and submitted associations join when served",
+        tests: &[
+            "15800", "15800b", "15800c", "15800d", "15800e", "15801", "15802", "15802b", "20002",
+            "20003", "20007", "21000", "21001", "21002",
+        ],
         needs_repository: false,
         needs_mllp: false,
     },

@@ -215,6 +215,9 @@ pub struct DmpConfig {
     /// Rule 27: a document submission carries a signature DocumentEntry signing its
     /// SubmissionSet.
     pub require_signature: bool,
+    /// UNCONFIRMED (dmp-profile.md §6.2): ITI-57 updates (masking, deletion, archiving) carry
+    /// one too. The DMP's own clients send none.
+    pub require_signature_on_update: bool,
 }
 
 impl Default for DmpConfig {
@@ -225,6 +228,7 @@ impl Default for DmpConfig {
             allow_flag_only_confidentiality: false,
             mime_types: vec!["text/xml".to_owned()],
             require_signature: true,
+            require_signature_on_update: false,
         }
     }
 }
@@ -644,7 +648,10 @@ impl DmpProfile {
 
     /// Rule 27.
     fn check_signature(&self, findings: &mut Findings, metadata: &Metadata) {
-        if !self.settings.require_signature || metadata.document_entries.is_empty() {
+        if !self.settings.require_signature
+            || metadata.document_entries.is_empty()
+            || (findings.is_update() && !self.settings.require_signature_on_update)
+        {
             return;
         }
         let Some(set) = metadata.submission_sets.first() else {
@@ -803,6 +810,75 @@ impl Profile for DmpProfile {
     /// Rule 46: no Remove Metadata and Documents (ITI-62, ITI-86) in the DMP.
     fn allows(&self, transaction: Transaction) -> bool {
         !matches!(transaction, Transaction::Iti62 | Transaction::Iti86)
+    }
+
+    /// Rule 30: a new version changes the confidentialityCode list only (masking and
+    /// visibility, TD3.3a/b); sourcePatientInfo never changes (rule 6).
+    fn version_change_refused(
+        &self,
+        previous: &DocumentEntry,
+        next: &DocumentEntry,
+    ) -> Option<String> {
+        let changed: Vec<&str> = [
+            ("mimeType", previous.mime_type != next.mime_type),
+            ("title", previous.title != next.title),
+            ("comments", previous.comments != next.comments),
+            ("author", previous.authors != next.authors),
+            ("classCode", previous.class_code != next.class_code),
+            ("eventCodeList", previous.event_codes != next.event_codes),
+            ("formatCode", previous.format_code != next.format_code),
+            (
+                "healthcareFacilityTypeCode",
+                previous.healthcare_facility_type_code != next.healthcare_facility_type_code,
+            ),
+            (
+                "practiceSettingCode",
+                previous.practice_setting_code != next.practice_setting_code,
+            ),
+            ("typeCode", previous.type_code != next.type_code),
+            ("creationTime", previous.creation_time != next.creation_time),
+            (
+                "serviceStartTime",
+                previous.service_start_time != next.service_start_time,
+            ),
+            (
+                "serviceStopTime",
+                previous.service_stop_time != next.service_stop_time,
+            ),
+            ("hash", previous.hash != next.hash),
+            ("size", previous.size != next.size),
+            ("languageCode", previous.language_code != next.language_code),
+            (
+                "legalAuthenticator",
+                previous.legal_authenticator != next.legal_authenticator,
+            ),
+            ("patientId", previous.patient_id != next.patient_id),
+            (
+                "sourcePatientId",
+                previous.source_patient_id != next.source_patient_id,
+            ),
+            (
+                "sourcePatientInfo",
+                previous.source_patient_info != next.source_patient_info,
+            ),
+            (
+                "referenceIdList",
+                previous.reference_ids != next.reference_ids,
+            ),
+            (
+                "repositoryUniqueId",
+                previous.repository_unique_id != next.repository_unique_id,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        (!changed.is_empty()).then(|| {
+            format!(
+                "a DMP metadata update changes only the confidentialityCode list (dmp-profile.md §6.4); this one changes {}",
+                changed.join(", ")
+            )
+        })
     }
 
     /// Rule 32: Approved -> Deleted, Archived -> Deleted, Approved -> Archived and

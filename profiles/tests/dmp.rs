@@ -585,3 +585,31 @@ fn every_violation_is_reported_at_once() {
             .is_some_and(|at| at.starts_with("SubmissionSet "))
     );
 }
+
+#[test]
+fn rule_27_on_updates_is_a_switch_off_by_default() {
+    // An ITI-57 new version of the letter, without signature entry (as DMP clients send).
+    let mut metadata = sample();
+    let signature = metadata.document_entries.remove(1);
+    metadata.associations.retain(|association| {
+        association.source != signature.entry_uuid && association.target != signature.entry_uuid
+    });
+    let letter = &mut metadata.document_entries[0];
+    letter.logical_id = Some(ObjectId::Uuid(xds::model::Uuid::new_v4([1; 16])));
+    for association in &mut metadata.associations {
+        association.previous_version = Some("1".to_owned());
+    }
+    let found = xds::validate::validate_update(&metadata, &profile());
+    assert!(found.is_empty(), "{found:#?}");
+    let strict = profile_with(DmpConfig {
+        require_signature_on_update: true,
+        ..DmpConfig::default()
+    });
+    let found = xds::validate::validate_update(&metadata, &strict);
+    assert!(
+        found
+            .iter()
+            .any(|violation| violation.rule == Some("DMP-27")),
+        "{found:#?}"
+    );
+}

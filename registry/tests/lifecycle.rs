@@ -270,6 +270,22 @@ impl LifecyclePolicy for Recording {
     }
 }
 
+/// The letter of the DMP sample.
+const LETTER: &str = "1.2.250.1.999.77.3.20261123.1";
+
+/// A fr-dmp registry holding the DMP sample: the registry, the sample, its patient.
+fn dmp_registry(lifecycle: Arc<dyn LifecyclePolicy>) -> (Registry, Metadata, Cx) {
+    let sample = dmp_sample();
+    let patient = sample.submission_sets[0]
+        .patient_id
+        .clone()
+        .expect("patient");
+    let registry = registry_with(dmp_profile(), lifecycle, vec![patient.clone()]);
+    let response = registry.register_blocking(sample.clone());
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    (registry, sample, patient)
+}
+
 fn dmp_profile() -> Arc<dyn Profile> {
     xds_profiles::load(&xds_profiles::ProfileConfig {
         name: "fr-dmp".to_owned(),
@@ -283,16 +299,9 @@ fn dmp_profile() -> Arc<dyn Profile> {
 fn dmp_lifecycle_archive_unarchive_delete_as_the_profile_and_the_policy_allow() {
     use AvailabilityStatus::{Approved, Archived, Deleted, Deprecated};
     let runtime = runtime();
-    let sample = dmp_sample();
-    let patient = sample.submission_sets[0]
-        .patient_id
-        .clone()
-        .expect("patient");
     let policy = Arc::new(Recording::default());
-    let registry = registry_with(dmp_profile(), policy.clone(), vec![patient.clone()]);
-    let response = registry.register_blocking(sample.clone());
-    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
-    let letter = "1.2.250.1.999.77.3.20261123.1";
+    let (registry, sample, patient) = dmp_registry(policy.clone());
+    let letter = LETTER;
     let uuid = document(&registry, letter)
         .and_then(|entry| entry.entry_uuid.as_uuid())
         .expect("registered");
@@ -359,21 +368,9 @@ fn dmp_lifecycle_archive_unarchive_delete_as_the_profile_and_the_policy_allow() 
 fn dmp_deleted_documents_disappear_from_every_answer_and_stay_deleted() {
     use AvailabilityStatus::{Approved, Deleted};
     let runtime = runtime();
-    let sample = dmp_sample();
-    let patient = sample.submission_sets[0]
-        .patient_id
-        .clone()
-        .expect("patient");
-    let registry = registry_with(
-        dmp_profile(),
-        Arc::new(xds_registry::service::iti57::AllowAll),
-        vec![patient.clone()],
-    );
-    assert_eq!(
-        registry.register_blocking(sample.clone()).status,
-        ResponseStatus::Success
-    );
-    let letter = "1.2.250.1.999.77.3.20261123.1";
+    let (registry, sample, patient) =
+        dmp_registry(Arc::new(xds_registry::service::iti57::AllowAll));
+    let letter = LETTER;
     let uuid = document(&registry, letter)
         .and_then(|entry| entry.entry_uuid.as_uuid())
         .expect("registered");
@@ -536,5 +533,232 @@ fn a_status_change_acknowledged_over_soap_survives_kill_9() {
     assert_eq!(
         lookup(daemon.address)[0].availability_status,
         Some(AvailabilityStatus::Deprecated)
+    );
+}
+
+/// An ITI-57 request making a new version of `previous` (whose latest version is `version`).
+fn new_version(
+    set: SubmissionSet,
+    previous: &DocumentEntry,
+    version: &str,
+    change: impl FnOnce(&mut DocumentEntry),
+) -> Metadata {
+    let mut set = set;
+    set.entry_uuid = ObjectId::parse("Update01").expect("id");
+    let mut entry = previous.clone();
+    entry.entry_uuid = ObjectId::parse("Version").expect("id");
+    entry.logical_id = previous.logical_id.clone();
+    entry.version = None;
+    entry.availability_status = None;
+    change(&mut entry);
+    let mut member = Association::new(
+        ObjectId::parse("member").expect("id"),
+        AssociationType::HasMember,
+        ObjectId::parse("Update01").expect("id"),
+        ObjectId::parse("Version").expect("id"),
+    );
+    member.submission_set_status = Some(SubmissionSetStatus::Original);
+    member.previous_version = Some(version.to_owned());
+    Metadata {
+        submission_sets: vec![set],
+        document_entries: vec![entry],
+        associations: vec![member],
+        ..Metadata::default()
+    }
+}
+
+fn versions_of(registry: &Registry, lid: Uuid, level: Option<u32>) -> Vec<DocumentEntry> {
+    let mut request = leaf(StoredQuery::GetDocuments {
+        selector: ObjectSelector::LogicalIds(vec![lid]),
+    });
+    request.metadata_level = level;
+    registry.query_blocking(&request).metadata.document_entries
+}
+
+#[test]
+fn a_new_version_shares_the_logical_id_deprecates_the_previous_and_hides_it_at_level_1() {
+    let runtime = runtime();
+    let registry = registry_with(
+        Arc::new(xds::validate::IheXdsB),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        vec![patient(1)],
+    );
+    let patient = patient(1);
+    let submitted = documents("1.2.250.1.999.57.80", &patient, &["1.2.250.1.999.57.81"]);
+    assert_eq!(
+        registry.register_blocking(submitted).status,
+        ResponseStatus::Success
+    );
+    let first = document(&registry, "1.2.250.1.999.57.81").expect("registered");
+    let lid = first.entry_uuid.as_uuid().expect("uuid");
+    assert_eq!(
+        first.logical_id.as_ref().and_then(ObjectId::as_uuid),
+        Some(lid),
+        "lid = id"
+    );
+    assert_eq!(first.version.as_deref(), Some("1"));
+
+    let update = new_version(
+        update_set("1.2.250.1.999.57.82", &patient),
+        &first,
+        "1",
+        |entry| {
+            entry.title = vec![LocalizedString::new("Compte rendu corrigé")];
+        },
+    );
+    let response = runtime.block_on(registry.update(update));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let all = versions_of(&registry, lid, Some(2));
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        all[0].availability_status,
+        Some(AvailabilityStatus::Deprecated)
+    );
+    assert_eq!(
+        all[1].availability_status,
+        Some(AvailabilityStatus::Approved)
+    );
+    assert_eq!(all[1].version.as_deref(), Some("2"));
+    assert_eq!(
+        all[1].logical_id.as_ref().and_then(ObjectId::as_uuid),
+        Some(lid)
+    );
+    assert_eq!(all[1].unique_id, first.unique_id);
+    assert_eq!(all[1].title[0].value, "Compte rendu corrigé");
+    // Level 1 (the default): the latest version only, by logical id or by uniqueId.
+    assert_eq!(versions_of(&registry, lid, None).len(), 1);
+    assert_eq!(
+        document(&registry, "1.2.250.1.999.57.81").and_then(|entry| entry.version),
+        Some("2".to_owned())
+    );
+    assert_eq!(
+        found(&registry, &patient, vec![AvailabilityStatus::Approved]),
+        1
+    );
+
+    // Refused, nothing changed: a stale PreviousVersion, an unknown lid, a changed uniqueId,
+    // a status change of the old version.
+    let latest = all[1].clone();
+    let stale = new_version(
+        update_set("1.2.250.1.999.57.83", &patient),
+        &latest,
+        "1",
+        |_| {},
+    );
+    refused(
+        &runtime.block_on(registry.update(stale)),
+        XdsErrorCode::MetadataVersionError,
+        "is not the latest version",
+    );
+    let unknown = new_version(
+        update_set("1.2.250.1.999.57.83", &patient),
+        &latest,
+        "2",
+        |entry| {
+            entry.logical_id = Some(ObjectId::Uuid(Uuid::new_v4([5; 16])));
+        },
+    );
+    refused(
+        &runtime.block_on(registry.update(unknown)),
+        XdsErrorCode::MetadataVersionError,
+        "names no DocumentEntry",
+    );
+    let renamed = new_version(
+        update_set("1.2.250.1.999.57.83", &patient),
+        &latest,
+        "2",
+        |entry| {
+            entry.unique_id = Some(UniqueId::parse("1.2.250.1.999.57.89").expect("uid"));
+        },
+    );
+    refused(
+        &runtime.block_on(registry.update(renamed)),
+        XdsErrorCode::MetadataUpdateError,
+        "keeps the uniqueId",
+    );
+    let old = status_update(
+        update_set("1.2.250.1.999.57.83", &patient),
+        &[(
+            lid,
+            AvailabilityStatus::Deprecated,
+            AvailabilityStatus::Approved,
+        )],
+    );
+    refused(
+        &runtime.block_on(registry.update(old)),
+        XdsErrorCode::MetadataUpdateError,
+        "not the latest version",
+    );
+    assert_eq!(
+        versions_of(&registry, lid, Some(2)).len(),
+        2,
+        "nothing added"
+    );
+}
+
+#[test]
+fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
+    let runtime = runtime();
+    let (registry, sample, _patient) =
+        dmp_registry(Arc::new(xds_registry::service::iti57::AllowAll));
+    let letter = LETTER;
+    let first = document(&registry, letter).expect("registered");
+    let set = |n: u32| {
+        let mut set = sample.submission_sets[0].clone();
+        set.unique_id = Some(Oid::parse(&format!("1.2.250.1.999.77.1.5790{n}")).expect("OID"));
+        set
+    };
+    let flag = |code: &str| Code::new(code, "1.2.250.1.213.1.1.4.13", code);
+    let normal = Code::new("N", "2.16.840.1.113883.5.25", "Normal");
+    // TD3.3a: mask from professionals.
+    let mask = new_version(set(1), &first, "1", |entry| {
+        entry.confidentiality_codes = vec![normal.clone(), flag("MASQUE_PS")];
+    });
+    let response = runtime.block_on(registry.update(mask));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let masked = document(&registry, letter).expect("latest");
+    assert_eq!(masked.version.as_deref(), Some("2"));
+    assert!(
+        masked
+            .confidentiality_codes
+            .iter()
+            .any(|code| code.code == "MASQUE_PS")
+    );
+    // TD3.3a: unmask (the list without the flag).
+    let unmask = new_version(set(2), &masked, "2", |entry| {
+        entry.confidentiality_codes = vec![normal.clone()];
+    });
+    assert_eq!(
+        runtime.block_on(registry.update(unmask)).status,
+        ResponseStatus::Success
+    );
+    let unmasked = document(&registry, letter).expect("latest");
+    assert_eq!(unmasked.version.as_deref(), Some("3"));
+    assert_eq!(unmasked.confidentiality_codes, vec![normal.clone()]);
+    // Rule 30: anything else changed is refused, and a flag outside J58 too (rule 23).
+    let retitled = new_version(set(3), &unmasked, "3", |entry| {
+        entry.title = vec![LocalizedString::new("Autre titre")];
+        entry.confidentiality_codes = vec![normal.clone(), flag("INVISIBLE_PATIENT")];
+    });
+    refused(
+        &runtime.block_on(registry.update(retitled)),
+        XdsErrorCode::MetadataUpdateError,
+        "changes only the confidentialityCode list",
+    );
+    let bad_flag = new_version(set(4), &unmasked, "3", |entry| {
+        entry.confidentiality_codes = vec![normal.clone(), flag("MASQUE_PSOCIAL")];
+    });
+    let response = runtime.block_on(registry.update(bad_flag));
+    assert_eq!(response.status, ResponseStatus::Failure);
+    assert!(
+        response
+            .errors
+            .iter()
+            .any(|error| error.code_context.contains("[DMP-23]")),
+        "{response:?}"
+    );
+    assert_eq!(
+        document(&registry, letter).and_then(|entry| entry.version),
+        Some("3".to_owned())
     );
 }

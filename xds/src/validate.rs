@@ -169,6 +169,17 @@ pub trait Profile: Send + Sync + std::fmt::Debug {
         let _ = transaction;
         true
     }
+    /// Why a new version of a DocumentEntry may not replace `previous` (ITI-57), or `None` when
+    /// it may. IHE Metadata Update lets every attribute change but the uniqueId and objectType
+    /// (checked by the registry).
+    fn version_change_refused(
+        &self,
+        previous: &DocumentEntry,
+        next: &DocumentEntry,
+    ) -> Option<String> {
+        let _ = (previous, next);
+        None
+    }
     /// Whether an ITI-57 UpdateAvailabilityStatus may move an object from `from` to `to`. IHE
     /// Metadata Update: Approved and Deprecated, both ways.
     fn status_change_allowed(&self, from: &AvailabilityStatus, to: &AvailabilityStatus) -> bool {

@@ -196,6 +196,9 @@ pub fn run(
 ) -> QueryResponse {
     match execute(store, request, settings).and_then(|outcome| match outcome {
         Outcome::Found(mut found) => {
+            if request.metadata_level != Some(2) {
+                hide_old_versions(store, &mut found)?;
+            }
             hide_links_to_deleted(store, &mut found)?;
             show_surviving_ids(store, &mut found.metadata)?;
             Ok(Outcome::Found(found))
@@ -215,6 +218,45 @@ pub fn run(
             metadata: Metadata::default(),
         },
     }
+}
+
+/// `$MetadataLevel` 1 (the default): only the latest version of a DocumentEntry is answered
+/// (ITI-18 with Metadata Update). Older versions are Deprecated, so only those are looked at.
+fn hide_old_versions(store: &dyn MetadataStore, found: &mut Found) -> Result<(), StoreError> {
+    let mut old = HashSet::new();
+    for entry in &found.metadata.document_entries {
+        if entry.availability_status != Some(AvailabilityStatus::Deprecated) {
+            continue;
+        }
+        let (Some(uuid), Some(lid)) = (
+            entry.entry_uuid.as_uuid(),
+            entry
+                .logical_id
+                .as_ref()
+                .and_then(xds::model::ObjectId::as_uuid),
+        ) else {
+            continue;
+        };
+        let latest =
+            super::iti57::latest_version(store, &lid)?.and_then(|latest| latest.object.uuid());
+        if latest.is_some_and(|latest| latest != uuid) {
+            old.insert(uuid);
+        }
+    }
+    if old.is_empty() {
+        return Ok(());
+    }
+    found.metadata.document_entries.retain(|entry| {
+        entry
+            .entry_uuid
+            .as_uuid()
+            .is_none_or(|uuid| !old.contains(&uuid))
+    });
+    for uuid in old {
+        found.seen.remove(&uuid);
+        found.hidden.insert(uuid);
+    }
+    Ok(())
 }
 
 /// Leaves out the associations that touch a deleted object, so that an answer never names one.
@@ -686,11 +728,17 @@ fn select(
                 }
             }
         }
-        // Until Metadata Update (ITI-57) creates versions, an object's logicalID is its
-        // entryUUID, so the first version is found by it.
+        // Every version of each logical object: the first version's entryUUID is the logicalID,
+        // later DocumentEntry versions share its uniqueId (ITI-57).
         ObjectSelector::LogicalIds(logical_ids) => {
             for logical_id in logical_ids {
-                if let Some(located) = store.object(logical_id)? {
+                if kind == Kind::DocumentEntry {
+                    objects.extend(
+                        super::iti57::versions(store, logical_id)?
+                            .into_iter()
+                            .map(|located| located.object),
+                    );
+                } else if let Some(located) = store.object(logical_id)? {
                     if located.object.kind() == kind {
                         objects.push(located.object);
                     }

@@ -478,8 +478,12 @@ pub fn register(
     }
 
     // Every new object is Approved; Folders get their lastUpdateTime; all filed under the patient.
+    // DocumentEntries and Folders are version 1 of a logical object named by their entryUUID
+    // (Metadata Update: the first version has lid = id).
     for entry in &mut metadata.document_entries {
         entry.availability_status = Some(AvailabilityStatus::Approved);
+        entry.logical_id = Some(entry.entry_uuid.clone());
+        entry.version = Some("1".to_owned());
     }
     for set in &mut metadata.submission_sets {
         set.availability_status = Some(AvailabilityStatus::Approved);
@@ -487,6 +491,8 @@ pub fn register(
     for folder in &mut metadata.folders {
         folder.availability_status = Some(AvailabilityStatus::Approved);
         folder.last_update_time = Some(now.clone());
+        folder.logical_id = Some(folder.entry_uuid.clone());
+        folder.version = Some("1".to_owned());
     }
     for association in metadata
         .associations
