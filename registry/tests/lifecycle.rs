@@ -762,3 +762,118 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
         Some("3".to_owned())
     );
 }
+
+#[test]
+fn a_folder_gets_versions_and_its_members_follow_unless_told_not_to() {
+    let runtime = runtime();
+    let registry = registry_with(
+        Arc::new(xds::validate::IheXdsB),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        vec![patient(1)],
+    );
+    let patient = patient(1);
+    // A folder holding one document.
+    let mut submitted = documents("1.2.250.1.999.57.90", &patient, &["1.2.250.1.999.57.91"]);
+    let mut folder = Folder::new(ObjectId::parse("Folder01").expect("id"));
+    folder.title = vec![LocalizedString::new("Suivi")];
+    folder.codes = vec![Code::new("F1", "1.2.250.1.999.1", "Suivi")];
+    folder.patient_id = Some(patient.clone());
+    folder.unique_id = Some(Oid::parse("1.2.250.1.999.57.92").expect("OID"));
+    submitted.folders.push(folder);
+    let set_id = submitted.submission_sets[0].entry_uuid.clone();
+    let entry_id = submitted.document_entries[0].entry_uuid.clone();
+    let mut set_member = Association::new(
+        ObjectId::parse("ss-fol").expect("id"),
+        AssociationType::HasMember,
+        set_id.clone(),
+        ObjectId::parse("Folder01").expect("id"),
+    );
+    set_member.submission_set_status = Some(SubmissionSetStatus::Original);
+    let folder_member = Association::new(
+        ObjectId::parse("fol-doc").expect("id"),
+        AssociationType::HasMember,
+        ObjectId::parse("Folder01").expect("id"),
+        entry_id,
+    );
+    let mut ss_folder_member = Association::new(
+        ObjectId::parse("ss-fol-doc").expect("id"),
+        AssociationType::HasMember,
+        set_id,
+        ObjectId::parse("fol-doc").expect("id"),
+    );
+    ss_folder_member.submission_set_status = Some(SubmissionSetStatus::Original);
+    submitted
+        .associations
+        .extend([set_member, folder_member, ss_folder_member]);
+    let response = registry.register_blocking(submitted);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let folders = |level: Option<u32>| {
+        let mut request = leaf(StoredQuery::GetFolders {
+            selector: ObjectSelector::UniqueIds(vec!["1.2.250.1.999.57.92".to_owned()]),
+        });
+        request.metadata_level = level;
+        registry.query_blocking(&request).metadata.folders
+    };
+    let first = folders(None).pop().expect("registered");
+    assert_eq!(first.version.as_deref(), Some("1"));
+    let lid = first.entry_uuid.clone();
+
+    let update = |set_uid: &str, previous: &str, propagate: Option<bool>| {
+        let mut set = update_set(set_uid, &patient);
+        set.entry_uuid = ObjectId::parse("Update01").expect("id");
+        let mut next = first.clone();
+        next.entry_uuid = ObjectId::parse("Folder02").expect("id");
+        next.logical_id = Some(lid.clone());
+        next.version = None;
+        next.availability_status = None;
+        next.title = vec![LocalizedString::new("Suivi renommé")];
+        let mut member = Association::new(
+            ObjectId::parse("member").expect("id"),
+            AssociationType::HasMember,
+            ObjectId::parse("Update01").expect("id"),
+            ObjectId::parse("Folder02").expect("id"),
+        );
+        member.submission_set_status = Some(SubmissionSetStatus::Original);
+        member.previous_version = Some(previous.to_owned());
+        member.association_propagation = propagate;
+        Metadata {
+            submission_sets: vec![set],
+            folders: vec![next],
+            associations: vec![member],
+            ..Metadata::default()
+        }
+    };
+    refused(
+        &runtime.block_on(registry.update(update("1.2.250.1.999.57.93", "7", None))),
+        XdsErrorCode::MetadataVersionError,
+        "is not the latest version",
+    );
+    let response = runtime.block_on(registry.update(update("1.2.250.1.999.57.94", "1", None)));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let all = folders(Some(2));
+    assert_eq!(all.len(), 2, "{all:?}");
+    let latest = folders(None);
+    assert_eq!(latest.len(), 1, "level 1: the latest only");
+    assert_eq!(latest[0].version.as_deref(), Some("2"));
+    assert_eq!(latest[0].title[0].value, "Suivi renommé");
+    // The document followed the folder into its new version.
+    let contents = registry.query_blocking(&leaf(StoredQuery::GetFolderAndContents {
+        selector: ObjectSelector::Uuids(vec![latest[0].entry_uuid.as_uuid().expect("uuid")]),
+        filter: ContentFilter::default(),
+    }));
+    assert_eq!(contents.metadata.document_entries.len(), 1, "{contents:?}");
+    // Without propagation, the next version holds nothing.
+    let response =
+        runtime.block_on(registry.update(update("1.2.250.1.999.57.95", "2", Some(false))));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let third = folders(None).pop().expect("latest");
+    assert_eq!(third.version.as_deref(), Some("3"));
+    let contents = registry.query_blocking(&leaf(StoredQuery::GetFolderAndContents {
+        selector: ObjectSelector::Uuids(vec![third.entry_uuid.as_uuid().expect("uuid")]),
+        filter: ContentFilter::default(),
+    }));
+    assert!(
+        contents.metadata.document_entries.is_empty(),
+        "{contents:?}"
+    );
+}

@@ -38,13 +38,13 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
     let mut runner = Runner::new(&tests, site, patients);
     let mut outcomes = Vec::new();
     // The harness's registry suites, in their order: feeds, fixtures, ITI-18, ITI-42, ITI-57
-    // (DocumentEntry versions, status changes), ITI-62.
+    // (versions, status changes, submitted associations), ITI-62.
     let tests: Vec<&str> = NIST_SUITES
         .iter()
         .filter(|suite| !suite.needs_repository)
         .flat_map(|suite| suite.tests.iter().copied())
         .collect();
-    assert_eq!(tests.len(), 3 + 2 + 14 + 24 + 14 + 9, "{tests:?}");
+    assert_eq!(tests.len(), 3 + 2 + 14 + 24 + 26 + 9, "{tests:?}");
     for test in tests {
         outcomes.extend(runner.run_test(test));
     }

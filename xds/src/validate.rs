@@ -978,6 +978,19 @@ fn validate_associations(
             AssociationType::UpdateAvailabilityStatus if findings.update => {
                 check_status_update(findings, location, association, source, target);
             }
+            AssociationType::SubmitAssociation if findings.update => {
+                // ITI-57 operation 5: the SubmissionSet announces an association of the request.
+                if source != Some(Local::SubmissionSet)
+                    || !matches!(target, Some(Local::Association(_)))
+                {
+                    findings.report(
+                        &rule::UPDATE,
+                        location,
+                        "a SubmitAssociation goes from the SubmissionSet to an association of the request",
+                    );
+                }
+                members.insert(&association.target);
+            }
             AssociationType::UpdateAvailabilityStatus | AssociationType::SubmitAssociation => {
                 findings.metadata(
                     &rule::ASSOCIATION,
@@ -989,8 +1002,11 @@ fn validate_associations(
                 )
             }
             kind => {
-                // Document relationships: the source is a DocumentEntry of this submission.
-                if !matches!(source, Some(Local::DocumentEntry(_))) {
+                // Document relationships: the source is a DocumentEntry of this submission
+                // (in ITI-57, also one already in the registry: a submitted association).
+                let existing_source =
+                    findings.update && source.is_none() && association.source.as_uuid().is_some();
+                if !matches!(source, Some(Local::DocumentEntry(_))) && !existing_source {
                     findings.coded(&rule::ASSOCIATION,
                         XdsErrorCode::UnresolvedReferenceException,
                         location,

@@ -220,8 +220,9 @@ pub fn run(
     }
 }
 
-/// `$MetadataLevel` 1 (the default): only the latest version of a DocumentEntry is answered
-/// (ITI-18 with Metadata Update). Older versions are Deprecated, so only those are looked at.
+/// `$MetadataLevel` 1 (the default): only the latest version of a DocumentEntry is answered, no
+/// Deprecated Folder and no Deprecated association (ITI-18 with Metadata Update). Older
+/// DocumentEntry versions are Deprecated, so only those are looked at.
 fn hide_old_versions(store: &dyn MetadataStore, found: &mut Found) -> Result<(), StoreError> {
     let mut old = HashSet::new();
     for entry in &found.metadata.document_entries {
@@ -243,9 +244,34 @@ fn hide_old_versions(store: &dyn MetadataStore, found: &mut Found) -> Result<(),
             old.insert(uuid);
         }
     }
+    // Level 1 answers no Deprecated Folder and no Deprecated association either.
+    let deprecated = Some(&AvailabilityStatus::Deprecated);
+    for folder in &found.metadata.folders {
+        if folder.availability_status.as_ref() == deprecated
+            && let Some(uuid) = folder.entry_uuid.as_uuid()
+        {
+            old.insert(uuid);
+        }
+    }
+    for association in &found.metadata.associations {
+        if association.availability_status.as_ref() == deprecated
+            && let Some(uuid) = association.entry_uuid.as_uuid()
+        {
+            old.insert(uuid);
+        }
+    }
     if old.is_empty() {
         return Ok(());
     }
+    let keep = |id: &xds::model::ObjectId| id.as_uuid().is_none_or(|uuid| !old.contains(&uuid));
+    found
+        .metadata
+        .folders
+        .retain(|folder| keep(&folder.entry_uuid));
+    found
+        .metadata
+        .associations
+        .retain(|association| keep(&association.entry_uuid));
     found.metadata.document_entries.retain(|entry| {
         entry
             .entry_uuid
@@ -611,24 +637,37 @@ fn execute(
             }
         }
         StoredQuery::GetFolderAndContents { selector, filter } => {
-            let Some(folder) = select(store, Kind::Folder, selector)?.into_iter().next() else {
-                return Ok(Outcome::Found(found));
-            };
-            let Some(folder_uuid) = folder.uuid() else {
-                return Ok(Outcome::Found(found));
-            };
-            found.add(folder);
-            for link in store.links(&folder_uuid, Direction::From)? {
-                if link.association_type != AssociationType::HasMember {
+            // Every version of the folder at $MetadataLevel 2 (a uniqueId names them all), the
+            // current one otherwise.
+            let all_versions = request.metadata_level == Some(2);
+            for folder in select(store, Kind::Folder, selector)? {
+                let deprecated = matches!(
+                    &folder,
+                    StoredObject::Folder(folder)
+                        if folder.availability_status == Some(AvailabilityStatus::Deprecated)
+                );
+                if deprecated && !all_versions {
                     continue;
                 }
-                if let Some(member) = store.object(&link.other)? {
-                    if let StoredObject::DocumentEntry(entry) = &member.object {
-                        if content_matches(filter, entry) {
-                            found.add(member.object);
-                            add_object(store, &mut found, &link.association)?;
+                let Some(folder_uuid) = folder.uuid() else {
+                    continue;
+                };
+                found.add(folder);
+                for link in store.links(&folder_uuid, Direction::From)? {
+                    if link.association_type != AssociationType::HasMember {
+                        continue;
+                    }
+                    if let Some(member) = store.object(&link.other)? {
+                        if let StoredObject::DocumentEntry(entry) = &member.object {
+                            if content_matches(filter, entry) {
+                                found.add(member.object);
+                                add_object(store, &mut found, &link.association)?;
+                            }
                         }
                     }
+                }
+                if !all_versions {
+                    break;
                 }
             }
         }
@@ -732,7 +771,7 @@ fn select(
         // later DocumentEntry versions share its uniqueId (ITI-57).
         ObjectSelector::LogicalIds(logical_ids) => {
             for logical_id in logical_ids {
-                if kind == Kind::DocumentEntry {
+                if matches!(kind, Kind::DocumentEntry | Kind::Folder) {
                     objects.extend(
                         super::iti57::versions(store, logical_id)?
                             .into_iter()

@@ -7,14 +7,15 @@
 //! associations are stored (FindSubmissionSets shows the change), the targets' statuses change,
 //! all in one atomic write; no new version is made.
 //!
-//! New metadata versions of DocumentEntries and Folders and submitted associations (operations
-//! 1, 3 and 5) are refused with XDSMetadataUpdateError until they are implemented.
+//! New versions of DocumentEntries and Folders (operations 1 and 3) share the first version's
+//! uniqueId and lid. Submitted associations (operation 5) are announced by a SubmitAssociation
+//! from the SubmissionSet and link objects already registered.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use xds::XdsErrorCode;
 use xds::error::RegistryError;
-use xds::model::{AssociationType, AvailabilityStatus, Metadata, ObjectId, Uuid};
+use xds::model::{AssociationType, AvailabilityStatus, Dtm, Metadata, ObjectId, Uuid};
 use xds::validate::Profile;
 
 use super::iti42::{RegisterSettings, check_ins, final_patient, submission_patient};
@@ -66,30 +67,47 @@ fn set_status(object: &mut StoredObject, status: AvailabilityStatus) {
     }
 }
 
-/// Every version of the logical DocumentEntry `lid` (the entries sharing its uniqueId whose lid
-/// is `lid`), first version first; empty when `lid` names no DocumentEntry.
+/// The logical id of a versioned object (a DocumentEntry or Folder; the first version's is its
+/// own entryUUID).
+fn logical_id(object: &StoredObject) -> Option<Uuid> {
+    let (id, lid) = match object {
+        StoredObject::DocumentEntry(entry) => (&entry.entry_uuid, &entry.logical_id),
+        StoredObject::Folder(folder) => (&folder.entry_uuid, &folder.logical_id),
+        _ => return None,
+    };
+    lid.as_ref().unwrap_or(id).as_uuid()
+}
+
+fn version_name(object: &StoredObject) -> Option<&str> {
+    match object {
+        StoredObject::DocumentEntry(entry) => entry.version.as_deref(),
+        StoredObject::Folder(folder) => folder.version.as_deref(),
+        _ => None,
+    }
+}
+
+/// Every version of the logical DocumentEntry or Folder `lid` (the objects of its kind sharing
+/// its uniqueId whose lid is `lid`), first version first; empty when `lid` names neither.
 pub(crate) fn versions(store: &dyn MetadataStore, lid: &Uuid) -> Result<Vec<Located>, StoreError> {
     let Some(first) = store.object(lid)? else {
         return Ok(Vec::new());
     };
-    let StoredObject::DocumentEntry(entry) = &first.object else {
+    let kind = first.object.kind();
+    if !matches!(kind, Kind::DocumentEntry | Kind::Folder) {
         return Ok(Vec::new());
-    };
-    let Some(unique_id) = entry.unique_id.as_ref().map(|id| id.as_str().to_owned()) else {
+    }
+    let Some(unique_id) = first.object.unique_id().map(str::to_owned) else {
         return Ok(vec![first]);
     };
     let mut found = vec![first];
-    for uuid in store.by_unique_id(Kind::DocumentEntry, &unique_id)? {
+    for uuid in store.by_unique_id(kind, &unique_id)? {
         if uuid == *lid {
             continue;
         }
         let Some(located) = store.object(&uuid)? else {
             continue;
         };
-        let StoredObject::DocumentEntry(version) = &located.object else {
-            continue;
-        };
-        if version.logical_id.as_ref().and_then(ObjectId::as_uuid) == Some(*lid) {
+        if logical_id(&located.object) == Some(*lid) {
             found.push(located);
         }
     }
@@ -98,18 +116,13 @@ pub(crate) fn versions(store: &dyn MetadataStore, lid: &Uuid) -> Result<Vec<Loca
 }
 
 fn version_number(located: &Located) -> u64 {
-    match &located.object {
-        StoredObject::DocumentEntry(entry) => entry
-            .version
-            .as_deref()
-            .and_then(|version| version.parse::<u64>().ok())
-            .unwrap_or(1),
-        _ => 0,
-    }
+    version_name(&located.object)
+        .and_then(|version| version.parse::<u64>().ok())
+        .unwrap_or(1)
 }
 
-/// The latest version of the logical DocumentEntry `lid`; `None` when `lid` names no
-/// DocumentEntry.
+/// The latest version of the logical DocumentEntry or Folder `lid`; `None` when `lid` names
+/// neither.
 pub(crate) fn latest_version(
     store: &dyn MetadataStore,
     lid: &Uuid,
@@ -140,7 +153,11 @@ fn propagated(
             }
             let other_kind = store.locate(&link.other)?.map(|(kind, _)| kind);
             let keep = match association.association_type {
-                AssociationType::HasMember => other_kind == Some(Kind::Folder),
+                // Folder memberships (of an entry, or of a folder's entries), never a
+                // SubmissionSet's.
+                AssociationType::HasMember => {
+                    matches!(other_kind, Some(Kind::Folder | Kind::DocumentEntry))
+                }
                 AssociationType::UpdateAvailabilityStatus | AssociationType::SubmitAssociation => {
                     false
                 }
@@ -163,6 +180,87 @@ fn propagated(
     Ok(copies)
 }
 
+/// Why a submitted association (ITI-57 operation 5) may not be registered: its ends exist, are
+/// Approved and belong to the SubmissionSet's patient (a Folder membership: Folder to
+/// DocumentEntry; a relationship: DocumentEntry to DocumentEntry), and no Approved association
+/// of its type links them already.
+fn check_submitted(
+    store: &dyn MetadataStore,
+    association: &xds::model::Association,
+    patient: crate::store::PatientNum,
+    patient_id: &xds::model::Cx,
+) -> Result<Option<(XdsErrorCode, String)>, StoreError> {
+    let (Some(source), Some(target)) = (association.source.as_uuid(), association.target.as_uuid())
+    else {
+        return Ok(Some((
+            XdsErrorCode::MetadataUpdateError,
+            "a submitted association links objects already in the registry (UUIDs)".to_owned(),
+        )));
+    };
+    let expected = match association.association_type {
+        AssociationType::HasMember => (Kind::Folder, Kind::DocumentEntry),
+        _ => (Kind::DocumentEntry, Kind::DocumentEntry),
+    };
+    for (end, kind) in [(source, expected.0), (target, expected.1)] {
+        let Some(located) = store.object(&end)? else {
+            return Ok(Some((
+                XdsErrorCode::UnresolvedReferenceException,
+                format!("{} is not in the registry", end.to_urn()),
+            )));
+        };
+        if located.object.kind() != kind {
+            return Ok(Some((
+                XdsErrorCode::MetadataUpdateError,
+                format!(
+                    "{} is a {:?}; a {} links a {kind:?} there",
+                    end.to_urn(),
+                    located.object.kind(),
+                    association.association_type.urn()
+                ),
+            )));
+        }
+        if status_of(&located.object) != Some(&AvailabilityStatus::Approved) {
+            return Ok(Some((
+                XdsErrorCode::MetadataUpdateError,
+                format!("{} is not Approved", end.to_urn()),
+            )));
+        }
+        if final_patient(store, located.patient)? != final_patient(store, patient)? {
+            return Ok(Some((
+                XdsErrorCode::PatientIdDoesNotMatch,
+                format!(
+                    "{} belongs to another patient than the SubmissionSet's {}",
+                    end.to_urn(),
+                    patient_id.format()
+                ),
+            )));
+        }
+    }
+    for link in store.links(&source, crate::store::Direction::From)? {
+        if link.other != target || link.association_type != association.association_type {
+            continue;
+        }
+        if let Some(Located {
+            object: StoredObject::Association(existing),
+            ..
+        }) = store.object(&link.association)?
+            && existing.availability_status == Some(AvailabilityStatus::Approved)
+        {
+            return Ok(Some((
+                XdsErrorCode::MetadataUpdateError,
+                format!(
+                    "an Approved {} already links {} to {} ({})",
+                    association.association_type.urn(),
+                    source.to_urn(),
+                    target.to_urn(),
+                    link.association.to_urn()
+                ),
+            )));
+        }
+    }
+    Ok(None)
+}
+
 /// The change set of a validated ITI-57 request, or the errors that refuse it.
 pub fn update(
     store: &dyn MetadataStore,
@@ -170,16 +268,9 @@ pub fn update(
     profile: &dyn Profile,
     settings: &RegisterSettings,
     random: &mut dyn FnMut() -> [u8; 16],
+    now: &Dtm,
 ) -> Result<Result<ChangeSet, Vec<RegistryError>>, StoreError> {
     let mut errors = Vec::new();
-    for folder in &metadata.folders {
-        errors.push(error(
-            XdsErrorCode::MetadataUpdateError,
-            &format!("Folder {}", folder.entry_uuid),
-            "new Folder versions (ITI-57 metadata update) are not supported by this registry yet"
-                .to_owned(),
-        ));
-    }
     let Some(mut set) = metadata.submission_sets.into_iter().next() else {
         return Ok(Err(vec![RegistryError::error(
             XdsErrorCode::MetadataUpdateError,
@@ -234,14 +325,32 @@ pub fn update(
 
     let mut targets: HashSet<Uuid> = HashSet::new();
     let mut associations = Vec::new();
-    // New DocumentEntry versions, each with its HasMember from the SubmissionSet (consumed here).
+    // New DocumentEntry and Folder versions, each with its HasMember from the SubmissionSet
+    // (consumed here).
     let mut members: HashSet<ObjectId> = HashSet::new();
-    for mut entry in metadata.document_entries {
-        let location = format!("DocumentEntry {}", entry.entry_uuid);
+    let submitted: Vec<StoredObject> = metadata
+        .document_entries
+        .into_iter()
+        .map(StoredObject::DocumentEntry)
+        .chain(metadata.folders.into_iter().map(StoredObject::Folder))
+        .collect();
+    for mut object in submitted {
+        let (entry_uuid, entry_lid) = match &object {
+            StoredObject::DocumentEntry(entry) => {
+                (entry.entry_uuid.clone(), entry.logical_id.clone())
+            }
+            StoredObject::Folder(folder) => (folder.entry_uuid.clone(), folder.logical_id.clone()),
+            _ => continue,
+        };
+        let kind_name = match object.kind() {
+            Kind::Folder => "Folder",
+            _ => "DocumentEntry",
+        };
+        let location = format!("{kind_name} {entry_uuid}");
         let member = metadata.associations.iter().find(|association| {
             association.association_type == AssociationType::HasMember
                 && association.source == set_id
-                && association.target == entry.entry_uuid
+                && association.target == entry_uuid
         });
         let Some(member) = member else {
             errors.push(error(
@@ -252,16 +361,17 @@ pub fn update(
             continue;
         };
         members.insert(member.entry_uuid.clone());
-        let Some(lid) = entry.logical_id.as_ref().and_then(ObjectId::as_uuid) else {
+        let Some(lid) = entry_lid.as_ref().and_then(ObjectId::as_uuid) else {
             errors.push(error(
                 XdsErrorCode::MetadataUpdateError,
                 &location,
-                "an ITI-57 DocumentEntry names the logical object it updates in lid (a UUID)"
-                    .to_owned(),
+                format!(
+                    "an ITI-57 {kind_name} names the logical object it updates in lid (a UUID)"
+                ),
             ));
             continue;
         };
-        if entry.entry_uuid.as_uuid() == Some(lid) {
+        if entry_uuid.as_uuid() == Some(lid) {
             errors.push(error(
                 XdsErrorCode::MetadataUpdateError,
                 &location,
@@ -277,21 +387,17 @@ pub fn update(
             ));
             continue;
         }
-        let Some(latest) = latest_version(store, &lid)? else {
+        let Some(latest) =
+            latest_version(store, &lid)?.filter(|latest| latest.object.kind() == object.kind())
+        else {
             errors.push(error(
                 XdsErrorCode::MetadataVersionError,
                 &location,
-                format!(
-                    "lid {} names no DocumentEntry of the registry",
-                    lid.to_urn()
-                ),
+                format!("lid {} names no {kind_name} of the registry", lid.to_urn()),
             ));
             continue;
         };
-        let StoredObject::DocumentEntry(previous) = &latest.object else {
-            continue;
-        };
-        let latest_version = previous.version.clone().unwrap_or_else(|| "1".to_owned());
+        let latest_version = version_name(&latest.object).unwrap_or("1").to_owned();
         if member.previous_version.as_deref() != Some(latest_version.as_str()) {
             errors.push(error(
                 XdsErrorCode::MetadataVersionError,
@@ -304,37 +410,46 @@ pub fn update(
             ));
             continue;
         }
-        if entry.unique_id != previous.unique_id || entry.object_type != previous.object_type {
+        let same_kind_of_document = match (&object, &latest.object) {
+            (StoredObject::DocumentEntry(next), StoredObject::DocumentEntry(previous)) => {
+                next.object_type == previous.object_type
+            }
+            _ => true,
+        };
+        if object.unique_id() != latest.object.unique_id() || !same_kind_of_document {
             errors.push(error(
                 XdsErrorCode::MetadataUpdateError,
                 &location,
-                "a new version keeps the uniqueId and the objectType of the document".to_owned(),
+                format!("a new version keeps the uniqueId (and a DocumentEntry its objectType) of the {kind_name}"),
             ));
             continue;
         }
-        if previous.availability_status != Some(AvailabilityStatus::Approved) {
+        let previous_status = status_of(&latest.object).cloned();
+        if previous_status != Some(AvailabilityStatus::Approved) {
             errors.push(error(
                 XdsErrorCode::MetadataUpdateError,
                 &location,
                 format!(
                     "the latest version of {} is {}, not Approved",
                     lid.to_urn(),
-                    previous
-                        .availability_status
+                    previous_status
                         .as_ref()
                         .map_or("without status", AvailabilityStatus::urn)
                 ),
             ));
             continue;
         }
-        if let Some(reason) = profile.version_change_refused(previous, &entry) {
+        if let (StoredObject::DocumentEntry(next), StoredObject::DocumentEntry(previous)) =
+            (&object, &latest.object)
+            && let Some(reason) = profile.version_change_refused(previous, next)
+        {
             errors.push(error(XdsErrorCode::MetadataUpdateError, &location, reason));
             continue;
         }
         let next_version = latest_version
             .parse::<u64>()
             .map_or_else(|_| "2".to_owned(), |number| (number + 1).to_string());
-        let new_uuid = match entry.entry_uuid.as_uuid() {
+        let new_uuid = match entry_uuid.as_uuid() {
             Some(uuid) if store.locate(&uuid)?.is_some() => {
                 errors.push(error(
                     XdsErrorCode::RegistryMetadataError,
@@ -371,20 +486,64 @@ pub fn update(
         member.source = ObjectId::Uuid(set_uuid);
         member.target = ObjectId::Uuid(new_uuid);
         member.availability_status = Some(AvailabilityStatus::Approved);
-        entry.entry_uuid = ObjectId::Uuid(new_uuid);
-        entry.logical_id = Some(ObjectId::Uuid(lid));
-        entry.version = Some(next_version);
-        entry.availability_status = Some(AvailabilityStatus::Approved);
+        match &mut object {
+            StoredObject::DocumentEntry(entry) => {
+                entry.entry_uuid = ObjectId::Uuid(new_uuid);
+                entry.logical_id = Some(ObjectId::Uuid(lid));
+                entry.version = Some(next_version);
+            }
+            StoredObject::Folder(folder) => {
+                folder.entry_uuid = ObjectId::Uuid(new_uuid);
+                folder.logical_id = Some(ObjectId::Uuid(lid));
+                folder.version = Some(next_version);
+                folder.last_update_time = Some(now.clone());
+            }
+            _ => {}
+        }
+        set_status(&mut object, AvailabilityStatus::Approved);
         changes.puts.push(Put {
             patient,
-            object: StoredObject::DocumentEntry(entry),
+            object,
             is_new: true,
         });
         associations.push(member);
     }
+    // Associations the SubmissionSet announces with a SubmitAssociation (operation 5), and the
+    // UUIDs they get.
+    let mut announced: HashMap<ObjectId, Uuid> = HashMap::new();
+    for association in &metadata.associations {
+        if association.association_type == AssociationType::SubmitAssociation {
+            let uuid = association
+                .target
+                .as_uuid()
+                .unwrap_or_else(|| Uuid::new_v4(random()));
+            announced.insert(association.target.clone(), uuid);
+        }
+    }
     for mut association in metadata.associations {
         let location = format!("Association {}", association.entry_uuid);
         if members.contains(&association.entry_uuid) {
+            continue;
+        }
+        if association.association_type == AssociationType::SubmitAssociation {
+            let Some(target) = announced.get(&association.target) else {
+                continue;
+            };
+            association.entry_uuid = ObjectId::Uuid(Uuid::new_v4(random()));
+            association.source = ObjectId::Uuid(set_uuid);
+            association.target = ObjectId::Uuid(*target);
+            association.availability_status = Some(AvailabilityStatus::Approved);
+            associations.push(association);
+            continue;
+        }
+        if let Some(uuid) = announced.get(&association.entry_uuid).copied() {
+            if let Some(refusal) = check_submitted(store, &association, patient, &patient_id)? {
+                errors.push(error(refusal.0, &location, refusal.1));
+                continue;
+            }
+            association.entry_uuid = ObjectId::Uuid(uuid);
+            association.availability_status = Some(AvailabilityStatus::Approved);
+            associations.push(association);
             continue;
         }
         if association.association_type != AssociationType::UpdateAvailabilityStatus {
@@ -392,7 +551,7 @@ pub fn update(
                 XdsErrorCode::MetadataUpdateError,
                 &location,
                 format!(
-                    "{} in ITI-57 is not supported by this registry yet; only UpdateAvailabilityStatus is",
+                    "a {} in ITI-57 is announced by a SubmitAssociation from the SubmissionSet",
                     association.association_type.urn()
                 ),
             ));

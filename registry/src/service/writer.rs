@@ -290,6 +290,7 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                         profile.as_ref(),
                         settings,
                         &mut random_bytes,
+                        &now,
                     )
                     .and_then(|outcome| match outcome {
                         Ok(changes) => store
