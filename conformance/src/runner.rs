@@ -563,6 +563,13 @@ impl Runner {
 
         // Reports: explicit ones, then implicit `<symbol>_uid` / `<symbol>_uuid`.
         let mut report_list = element("Reports", &[]);
+        // Run parameters are reports of every step that runs with them (FORMAT.md §1): later
+        // sections may read `$patientid$` from any step.
+        report_list.children.push(Node::Element(text_element(
+            "Report",
+            &[("name", "$patientid$")],
+            &self.session_patient,
+        )));
         if problems.is_empty() {
             for report in transaction
                 .elements()

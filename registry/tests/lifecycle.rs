@@ -16,7 +16,7 @@ use xds::validate::Profile;
 use xds::wire::Body;
 use xds::{RegistryResponse, ResponseStatus, XdsErrorCode};
 use xds_registry::identity::IdentityPolicy;
-use xds_registry::service::iti57::{LifecyclePolicy, StatusChange};
+use xds_registry::service::iti57::{LifecycleChange, LifecyclePolicy};
 use xds_registry::service::{QuerySettings, RegisterSettings, Registry};
 use xds_registry::store::kv::KvMetadataStore;
 use xds_registry::store::mem::MemEngine;
@@ -246,25 +246,40 @@ fn ihe_status_changes_deprecate_and_approve_the_latest_version() {
     assert_eq!(response.status, ResponseStatus::Failure);
 }
 
-/// A policy that records what it is asked and refuses deletions.
+/// A policy that records what it is asked, refuses deletions and, when told, versions.
 #[derive(Debug, Default)]
 struct Recording {
     calls: AtomicUsize,
     seen: Mutex<Vec<(AvailabilityStatus, AvailabilityStatus)>>,
+    versions: AtomicUsize,
+    refuse_versions: std::sync::atomic::AtomicBool,
 }
 
 impl LifecyclePolicy for Recording {
-    fn check(&self, change: &StatusChange<'_>) -> Result<(), RegistryError> {
+    fn check(&self, change: &LifecycleChange<'_>) -> Result<(), RegistryError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        self.seen
-            .lock()
-            .expect("lock")
-            .push((change.from.clone(), change.to.clone()));
-        if *change.to == AvailabilityStatus::Deleted {
-            return Err(RegistryError::error(
-                XdsErrorCode::MetadataUpdateError,
-                "NOT_AUTHOR: only the author may delete",
-            ));
+        match change {
+            LifecycleChange::Status(change) => {
+                self.seen
+                    .lock()
+                    .expect("lock")
+                    .push((change.from.clone(), change.to.clone()));
+                if *change.to == AvailabilityStatus::Deleted {
+                    return Err(RegistryError::error(
+                        XdsErrorCode::MetadataUpdateError,
+                        "NOT_AUTHOR: only the author may delete",
+                    ));
+                }
+            }
+            LifecycleChange::Version { .. } => {
+                self.versions.fetch_add(1, Ordering::SeqCst);
+                if self.refuse_versions.load(Ordering::SeqCst) {
+                    return Err(RegistryError::error(
+                        XdsErrorCode::MetadataUpdateError,
+                        "AUTH_MODE_NOT_ALLOWED: masking needs direct authentication",
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -480,10 +495,48 @@ fn concurrent_changes_of_one_entry_one_wins_the_other_fails_cleanly() {
             Some(to)
         );
     }
+    // Two new versions from the same PreviousVersion: one becomes version 2, the other is stale.
+    let current = document(&registry, "1.2.250.1.999.57.51").expect("entry");
+    let version = |set_uid: &str, title: &str| {
+        new_version(update_set(set_uid, &patient), &current, "1", |entry| {
+            entry.title = vec![LocalizedString::new(title)];
+        })
+    };
+    let (one, two) = runtime.block_on(async {
+        tokio::join!(
+            registry.update(version("1.2.250.1.999.57.71", "A")),
+            registry.update(version("1.2.250.1.999.57.72", "B"))
+        )
+    });
+    let winners = [&one, &two]
+        .iter()
+        .filter(|response| response.status == ResponseStatus::Success)
+        .count();
+    assert_eq!(winners, 1, "{one:?} {two:?}");
+    let loser = if one.status == ResponseStatus::Success {
+        &two
+    } else {
+        &one
+    };
+    refused(
+        loser,
+        XdsErrorCode::MetadataVersionError,
+        "is not the latest version",
+    );
+    let lid = current
+        .logical_id
+        .as_ref()
+        .and_then(ObjectId::as_uuid)
+        .expect("lid");
+    assert_eq!(
+        versions_of(&registry, lid, Some(2)).len(),
+        2,
+        "no lost or doubled version"
+    );
 }
 
 #[test]
-fn a_status_change_acknowledged_over_soap_survives_kill_9() {
+fn status_changes_and_versions_acknowledged_over_soap_survive_kill_9() {
     let dir = TempDir::new("lifecycle-crash");
     let patient = patient(1);
     patient_add(dir.path(), &[&patient.to_string()]);
@@ -528,11 +581,54 @@ fn a_status_change_acknowledged_over_soap_survives_kill_9() {
         "{}",
         answer.text()
     );
+    // And a new version (of the Approved latest: first back to Approved).
+    let back = status_update(
+        update_set("1.2.250.1.999.57.73", &patient),
+        &[(
+            uuid,
+            AvailabilityStatus::Deprecated,
+            AvailabilityStatus::Approved,
+        )],
+    );
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&back));
+    let answer = post_soap(
+        daemon.address,
+        PATH,
+        xds::transaction::Transaction::Iti57,
+        &body,
+    );
+    assert_eq!(registry_response(&answer).status, ResponseStatus::Success);
+    let current = lookup(daemon.address).remove(0);
+    let version = new_version(
+        update_set("1.2.250.1.999.57.74", &patient),
+        &current,
+        "1",
+        |entry| {
+            entry.title = vec![LocalizedString::new("version 2")];
+        },
+    );
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&version));
+    let answer = post_soap(
+        daemon.address,
+        PATH,
+        xds::transaction::Transaction::Iti57,
+        &body,
+    );
+    assert_eq!(
+        registry_response(&answer).status,
+        ResponseStatus::Success,
+        "{}",
+        answer.text()
+    );
     daemon.kill();
     let daemon = start_registry(dir.path(), &[]);
+    let after = lookup(daemon.address);
+    assert_eq!(after.len(), 1, "level 1: the latest version");
+    assert_eq!(after[0].version.as_deref(), Some("2"));
+    assert_eq!(after[0].title[0].value, "version 2");
     assert_eq!(
-        lookup(daemon.address)[0].availability_status,
-        Some(AvailabilityStatus::Deprecated)
+        after[0].availability_status,
+        Some(AvailabilityStatus::Approved)
     );
 }
 
@@ -699,8 +795,8 @@ fn a_new_version_shares_the_logical_id_deprecates_the_previous_and_hides_it_at_l
 #[test]
 fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     let runtime = runtime();
-    let (registry, sample, _patient) =
-        dmp_registry(Arc::new(xds_registry::service::iti57::AllowAll));
+    let policy = Arc::new(Recording::default());
+    let (registry, sample, _patient) = dmp_registry(policy.clone());
     let letter = LETTER;
     let first = document(&registry, letter).expect("registered");
     let set = |n: u32| {
@@ -735,8 +831,49 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     let unmasked = document(&registry, letter).expect("latest");
     assert_eq!(unmasked.version.as_deref(), Some("3"));
     assert_eq!(unmasked.confidentiality_codes, vec![normal.clone()]);
+    assert_eq!(
+        policy.versions.load(Ordering::SeqCst),
+        2,
+        "the hook saw both versions"
+    );
+    // A change the policy refuses changes nothing.
+    policy.refuse_versions.store(true, Ordering::SeqCst);
+    let refused_mask = new_version(set(5), &unmasked, "3", |entry| {
+        entry.confidentiality_codes = vec![normal.clone(), flag("MASQUE_PS")];
+    });
+    refused(
+        &runtime.block_on(registry.update(refused_mask)),
+        XdsErrorCode::MetadataUpdateError,
+        "AUTH_MODE_NOT_ALLOWED",
+    );
+    policy.refuse_versions.store(false, Ordering::SeqCst);
+    // TD3.3b: invisible to the patient, then visible again.
+    let hide = new_version(set(6), &unmasked, "3", |entry| {
+        entry.confidentiality_codes = vec![normal.clone(), flag("INVISIBLE_PATIENT")];
+    });
+    assert_eq!(
+        runtime.block_on(registry.update(hide)).status,
+        ResponseStatus::Success
+    );
+    let hidden = document(&registry, letter).expect("latest");
+    assert!(
+        hidden
+            .confidentiality_codes
+            .iter()
+            .any(|code| code.code == "INVISIBLE_PATIENT")
+    );
+    let show = new_version(set(7), &hidden, "4", |entry| {
+        entry.confidentiality_codes = vec![normal.clone()];
+    });
+    assert_eq!(
+        runtime.block_on(registry.update(show)).status,
+        ResponseStatus::Success
+    );
+    let unmasked = document(&registry, letter).expect("latest");
+    assert_eq!(unmasked.version.as_deref(), Some("5"));
+    assert_eq!(unmasked.confidentiality_codes, vec![normal.clone()]);
     // Rule 30: anything else changed is refused, and a flag outside J58 too (rule 23).
-    let retitled = new_version(set(3), &unmasked, "3", |entry| {
+    let retitled = new_version(set(3), &unmasked, "5", |entry| {
         entry.title = vec![LocalizedString::new("Autre titre")];
         entry.confidentiality_codes = vec![normal.clone(), flag("INVISIBLE_PATIENT")];
     });
@@ -745,7 +882,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
         XdsErrorCode::MetadataUpdateError,
         "changes only the confidentialityCode list",
     );
-    let bad_flag = new_version(set(4), &unmasked, "3", |entry| {
+    let bad_flag = new_version(set(4), &unmasked, "5", |entry| {
         entry.confidentiality_codes = vec![normal.clone(), flag("MASQUE_PSOCIAL")];
     });
     let response = runtime.block_on(registry.update(bad_flag));
@@ -759,7 +896,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     );
     assert_eq!(
         document(&registry, letter).and_then(|entry| entry.version),
-        Some("3".to_owned())
+        Some("5".to_owned())
     );
 }
 

@@ -44,7 +44,7 @@ fn nist_testkit_register_and_stored_query_groups_pass() {
         .filter(|suite| !suite.needs_repository)
         .flat_map(|suite| suite.tests.iter().copied())
         .collect();
-    assert_eq!(tests.len(), 3 + 2 + 14 + 24 + 26 + 9, "{tests:?}");
+    assert_eq!(tests.len(), 3 + 2 + 14 + 24 + 27 + 9, "{tests:?}");
     for test in tests {
         outcomes.extend(runner.run_test(test));
     }

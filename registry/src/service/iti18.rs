@@ -13,7 +13,9 @@ use xds::model::{
     ReturnType, StoredQuery, StoredQueryRequest, TimeRange, Uuid, like_matches,
 };
 
-use crate::store::{Direction, Kind, Link, MetadataStore, PatientNum, StoreError, StoredObject};
+use crate::store::{
+    Direction, Kind, Link, Located, MetadataStore, PatientNum, StoreError, StoredObject,
+};
 
 /// What a query answers when its patient id is unknown (xds-spec-brief.md §4.4: affinity-domain
 /// policy).
@@ -707,7 +709,18 @@ fn execute(
                 );
             }
             let mut ends = Vec::new();
+            let all_statuses = request.metadata_level == Some(2);
             for link in related {
+                // At $MetadataLevel 1 a Deprecated association relates nothing.
+                if !all_statuses
+                    && let Some(Located {
+                        object: StoredObject::Association(association),
+                        ..
+                    }) = store.object(&link.association)?
+                    && association.availability_status == Some(AvailabilityStatus::Deprecated)
+                {
+                    continue;
+                }
                 let Some(other) = store.object(&link.other)? else {
                     continue;
                 };

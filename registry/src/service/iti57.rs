@@ -29,10 +29,24 @@ pub struct StatusChange<'a> {
     pub to: &'a AvailabilityStatus,
 }
 
-/// Who may change an object's availability status. The access policy implements it (the DMP:
-/// the author deletes and archives, dmp-profile.md §8 rule 33); an error refuses the request.
+/// A change an ITI-57 request asks for, as the lifecycle policy sees it.
+#[derive(Debug)]
+pub enum LifecycleChange<'a> {
+    /// UpdateAvailabilityStatus (DMP deletion, archiving).
+    Status(StatusChange<'a>),
+    /// A new version replacing `previous` (DMP masking and visibility: a new
+    /// confidentialityCode list).
+    Version {
+        previous: &'a Located,
+        next: &'a StoredObject,
+    },
+}
+
+/// Who may make a lifecycle change. The access policy implements it (the DMP: the author
+/// deletes and archives, dmp-profile.md §8 rule 33; masking needs direct authentication,
+/// rule 31); an error refuses the request.
 pub trait LifecyclePolicy: Send + Sync + std::fmt::Debug {
-    fn check(&self, change: &StatusChange<'_>) -> Result<(), RegistryError>;
+    fn check(&self, change: &LifecycleChange<'_>) -> Result<(), RegistryError>;
 }
 
 /// Allows every change (until the access policy exists).
@@ -40,7 +54,7 @@ pub trait LifecyclePolicy: Send + Sync + std::fmt::Debug {
 pub struct AllowAll;
 
 impl LifecyclePolicy for AllowAll {
-    fn check(&self, _change: &StatusChange<'_>) -> Result<(), RegistryError> {
+    fn check(&self, _change: &LifecycleChange<'_>) -> Result<(), RegistryError> {
         Ok(())
     }
 }
@@ -446,6 +460,13 @@ pub fn update(
             errors.push(error(XdsErrorCode::MetadataUpdateError, &location, reason));
             continue;
         }
+        if let Err(refusal) = settings.lifecycle.check(&LifecycleChange::Version {
+            previous: &latest,
+            next: &object,
+        }) {
+            errors.push(refusal);
+            continue;
+        }
         let next_version = latest_version
             .parse::<u64>()
             .map_or_else(|_| "2".to_owned(), |number| (number + 1).to_string());
@@ -668,11 +689,14 @@ pub fn update(
             ));
             continue;
         }
-        if let Err(refusal) = settings.lifecycle.check(&StatusChange {
-            target: &target,
-            from: &from,
-            to: &to,
-        }) {
+        if let Err(refusal) = settings
+            .lifecycle
+            .check(&LifecycleChange::Status(StatusChange {
+                target: &target,
+                from: &from,
+                to: &to,
+            }))
+        {
             errors.push(refusal);
             continue;
         }
