@@ -49,6 +49,15 @@ fn registry_with(
     registry
 }
 
+/// An ihe-xds-b registry that allows every lifecycle change, knowing `patients`.
+fn ihe_registry(patients: Vec<Cx>) -> Registry {
+    registry_with(
+        Arc::new(xds::validate::IheXdsB),
+        Arc::new(xds_registry::service::iti57::AllowAll),
+        patients,
+    )
+}
+
 /// An ITI-57 request: `set` and one UpdateAvailabilityStatus per (target, from, to).
 fn status_update(
     mut set: SubmissionSet,
@@ -114,11 +123,7 @@ fn refused(response: &RegistryResponse, code: XdsErrorCode, words: &str) {
 fn ihe_status_changes_deprecate_and_approve_the_latest_version() {
     use AvailabilityStatus::{Approved, Archived, Deprecated};
     let runtime = runtime();
-    let registry = registry_with(
-        Arc::new(xds::validate::IheXdsB),
-        Arc::new(xds_registry::service::iti57::AllowAll),
-        vec![patient(1), patient(2)],
-    );
+    let registry = ihe_registry(vec![patient(1), patient(2)]);
     let patient = patient(1);
     let submitted = documents("1.2.250.1.999.57.1", &patient, &["1.2.250.1.999.57.11"]);
     assert_eq!(
@@ -441,11 +446,7 @@ fn concurrent_changes_of_one_entry_one_wins_the_other_fails_cleanly() {
         .enable_all()
         .build()
         .expect("runtime");
-    let registry = registry_with(
-        Arc::new(xds::validate::IheXdsB),
-        Arc::new(xds_registry::service::iti57::AllowAll),
-        vec![patient(1)],
-    );
+    let registry = ihe_registry(vec![patient(1)]);
     let patient = patient(1);
     let submitted = documents("1.2.250.1.999.57.50", &patient, &["1.2.250.1.999.57.51"]);
     assert_eq!(
@@ -674,11 +675,7 @@ fn versions_of(registry: &Registry, lid: Uuid, level: Option<u32>) -> Vec<Docume
 #[test]
 fn a_new_version_shares_the_logical_id_deprecates_the_previous_and_hides_it_at_level_1() {
     let runtime = runtime();
-    let registry = registry_with(
-        Arc::new(xds::validate::IheXdsB),
-        Arc::new(xds_registry::service::iti57::AllowAll),
-        vec![patient(1)],
-    );
+    let registry = ihe_registry(vec![patient(1)]);
     let patient = patient(1);
     let submitted = documents("1.2.250.1.999.57.80", &patient, &["1.2.250.1.999.57.81"]);
     assert_eq!(
@@ -903,11 +900,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
 #[test]
 fn a_folder_gets_versions_and_its_members_follow_unless_told_not_to() {
     let runtime = runtime();
-    let registry = registry_with(
-        Arc::new(xds::validate::IheXdsB),
-        Arc::new(xds_registry::service::iti57::AllowAll),
-        vec![patient(1)],
-    );
+    let registry = ihe_registry(vec![patient(1)]);
     let patient = patient(1);
     // A folder holding one document.
     let mut submitted = documents("1.2.250.1.999.57.90", &patient, &["1.2.250.1.999.57.91"]);
@@ -1012,5 +1005,143 @@ fn a_folder_gets_versions_and_its_members_follow_unless_told_not_to() {
     assert!(
         contents.metadata.document_entries.is_empty(),
         "{contents:?}"
+    );
+}
+
+#[test]
+fn submitted_associations_link_registered_entries_or_a_new_version_and_may_change_status_at_once() {
+    let runtime = runtime();
+    let registry = ihe_registry(vec![patient(1), patient(2)]);
+    let patient = patient(1);
+    let submitted = documents(
+        "1.2.250.1.999.57.100",
+        &patient,
+        &["1.2.250.1.999.57.101", "1.2.250.1.999.57.102"],
+    );
+    assert_eq!(
+        registry.register_blocking(submitted).status,
+        ResponseStatus::Success
+    );
+    let first = document(&registry, "1.2.250.1.999.57.101").expect("first");
+    let second = document(&registry, "1.2.250.1.999.57.102").expect("second");
+    let uuid = |entry: &DocumentEntry| entry.entry_uuid.as_uuid().expect("uuid");
+    // SubmitAssociation announcing an APND between two registered entries, deprecated in the
+    // same request.
+    let request = |set_uid: &str, source: ObjectId, deprecate: bool| {
+        let mut set = update_set(set_uid, &patient);
+        set.entry_uuid = ObjectId::parse("Update01").expect("id");
+        let mut associations = vec![
+            Association::new(
+                ObjectId::parse("announce").expect("id"),
+                AssociationType::SubmitAssociation,
+                ObjectId::parse("Update01").expect("id"),
+                ObjectId::parse("apnd").expect("id"),
+            ),
+            Association::new(
+                ObjectId::parse("apnd").expect("id"),
+                AssociationType::Append,
+                source,
+                ObjectId::Uuid(uuid(&second)),
+            ),
+        ];
+        if deprecate {
+            let mut change = Association::new(
+                ObjectId::parse("uas").expect("id"),
+                AssociationType::UpdateAvailabilityStatus,
+                ObjectId::parse("Update01").expect("id"),
+                ObjectId::parse("apnd").expect("id"),
+            );
+            change.original_status = Some(AvailabilityStatus::Approved);
+            change.new_status = Some(AvailabilityStatus::Deprecated);
+            associations.push(change);
+        }
+        Metadata {
+            submission_sets: vec![set],
+            associations,
+            ..Metadata::default()
+        }
+    };
+    let response = runtime.block_on(registry.update(request(
+        "1.2.250.1.999.57.103",
+        ObjectId::Uuid(uuid(&first)),
+        true,
+    )));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let related = |level: Option<u32>| {
+        let mut query = leaf(StoredQuery::GetRelatedDocuments {
+            selector: ObjectSelector::Uuids(vec![uuid(&first)]),
+            association_types: vec![AssociationType::Append],
+            document_types: Vec::new(),
+        });
+        query.metadata_level = level;
+        registry.query_blocking(&query).metadata
+    };
+    assert!(
+        related(None).document_entries.is_empty(),
+        "level 1: a Deprecated APND relates nothing"
+    );
+    let level_2 = related(Some(2));
+    assert_eq!(level_2.document_entries.len(), 2, "{level_2:?}");
+    assert_eq!(
+        level_2.associations[0].availability_status,
+        Some(AvailabilityStatus::Deprecated)
+    );
+
+    // A new version of the first entry linked by hand: refused under propagation, accepted
+    // with AssociationPropagation = no (CP-ITI-1029).
+    let with_version = |set_uid: &str, propagate: Option<bool>| {
+        let mut metadata = new_version(update_set(set_uid, &patient), &first, "1", |entry| {
+            entry.title = vec![LocalizedString::new("v2")];
+        });
+        metadata.associations[0].association_propagation = propagate;
+        let version_id = metadata.document_entries[0].entry_uuid.clone();
+        let extra = request(set_uid, version_id, false);
+        metadata.associations.extend(extra.associations);
+        metadata
+    };
+    refused(
+        &runtime.block_on(registry.update(with_version("1.2.250.1.999.57.104", None))),
+        XdsErrorCode::MetadataUpdateOperationError,
+        "AssociationPropagation",
+    );
+    let response =
+        runtime.block_on(registry.update(with_version("1.2.250.1.999.57.105", Some(false))));
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    let latest = document(&registry, "1.2.250.1.999.57.101").expect("latest");
+    assert_eq!(latest.version.as_deref(), Some("2"));
+    let mut query = leaf(StoredQuery::GetRelatedDocuments {
+        selector: ObjectSelector::Uuids(vec![uuid(&latest)]),
+        association_types: vec![AssociationType::Append],
+        document_types: Vec::new(),
+    });
+    query.metadata_level = None;
+    assert_eq!(
+        registry
+            .query_blocking(&query)
+            .metadata
+            .document_entries
+            .len(),
+        2,
+        "the new version's own APND"
+    );
+    // Another patient's entry cannot be linked.
+    let other = documents(
+        "1.2.250.1.999.57.106",
+        &self::patient(2),
+        &["1.2.250.1.999.57.107"],
+    );
+    assert_eq!(
+        registry.register_blocking(other).status,
+        ResponseStatus::Success
+    );
+    let foreign = document(&registry, "1.2.250.1.999.57.107").expect("other");
+    refused(
+        &runtime.block_on(registry.update(request(
+            "1.2.250.1.999.57.108",
+            ObjectId::Uuid(uuid(&foreign)),
+            false,
+        ))),
+        XdsErrorCode::PatientIdDoesNotMatch,
+        "another patient",
     );
 }

@@ -15,7 +15,7 @@ use xds_conformance::testkit;
 
 /// Steps that are expected not to pass here, each with its reason. Everything else must pass.
 /// Steps expected not to pass, each with its reason (the same as conformance/known-failures.txt).
-const EXCEPTIONS: [(&str, &str); 10] = [
+const EXCEPTIONS: [(&str, &str); 4] = [
     (
         "20004/failed_update/update",
         "test data: the update's SubmissionSet uniqueId is the literal SubmissionSet01_uniqueid (NoAssignUids keeps it), not an OID, so the structural rule (XDSRegistryMetadataError) answers before the update rule the step expects",
@@ -31,30 +31,6 @@ const EXCEPTIONS: [(&str, &str); 10] = [
     (
         "20004/query_success_update/validate",
         "follows from success_update being refused (non-OID SubmissionSet uniqueId in the test data)",
-    ),
-    (
-        "20005/submit_assoc/apnd",
-        "beta test (in no toolkit collection): an UpdateAvailabilityStatus targeting an association submitted in the same request is not served yet",
-    ),
-    (
-        "20005/eval_deprecate_assoc/query_level_2",
-        "follows from submit_assoc (beta combined operations)",
-    ),
-    (
-        "20006/failed_update/update",
-        "beta test (in no toolkit collection): a SubmitAssociation whose end is a version created in the same request is not served yet",
-    ),
-    (
-        "20006/success_update/update",
-        "beta test: a submitted association ending at a version of the same request is not served yet",
-    ),
-    (
-        "20006/eval_success_update/query_by_uniqueid",
-        "follows from success_update (beta combined operations)",
-    ),
-    (
-        "20006/eval_success_update/query_for_related_doc",
-        "follows from success_update (beta combined operations)",
     ),
 ];
 

@@ -659,7 +659,10 @@ fn check_status_update(
             ),
         );
     }
-    if target.is_some() || association.target.as_uuid().is_none() {
+    // An object already in the registry, or an association the request submits (announced
+    // by a SubmitAssociation, checked by the registry).
+    let submitted_association = matches!(target, Some(Local::Association(_)));
+    if !submitted_association && (target.is_some() || association.target.as_uuid().is_none()) {
         findings.report(
             &rule::UPDATE,
             location,

@@ -203,6 +203,7 @@ fn check_submitted(
     association: &xds::model::Association,
     patient: crate::store::PatientNum,
     patient_id: &xds::model::Cx,
+    new_versions: &[Uuid],
 ) -> Result<Option<(XdsErrorCode, String)>, StoreError> {
     let (Some(source), Some(target)) = (association.source.as_uuid(), association.target.as_uuid())
     else {
@@ -216,6 +217,9 @@ fn check_submitted(
         _ => (Kind::DocumentEntry, Kind::DocumentEntry),
     };
     for (end, kind) in [(source, expected.0), (target, expected.1)] {
+        if new_versions.contains(&end) {
+            continue;
+        }
         let Some(located) = store.object(&end)? else {
             return Ok(Some((
                 XdsErrorCode::UnresolvedReferenceException,
@@ -342,6 +346,8 @@ pub fn update(
     // New DocumentEntry and Folder versions, each with its HasMember from the SubmissionSet
     // (consumed here).
     let mut members: HashSet<ObjectId> = HashSet::new();
+    // Request id of each new version -> its entryUUID, kind and whether associations propagate.
+    let mut versioned: HashMap<ObjectId, (Uuid, Kind, bool)> = HashMap::new();
     let submitted: Vec<StoredObject> = metadata
         .document_entries
         .into_iter()
@@ -483,6 +489,14 @@ pub fn update(
             None => Uuid::new_v4(random()),
         };
         let previous_uuid = latest.object.uuid().unwrap_or(lid);
+        versioned.insert(
+            entry_uuid.clone(),
+            (
+                new_uuid,
+                object.kind(),
+                member.association_propagation != Some(false),
+            ),
+        );
         // The previous version becomes Deprecated; the new one is Approved.
         let mut deprecated = latest.clone();
         set_status(&mut deprecated.object, AvailabilityStatus::Deprecated);
@@ -541,6 +555,8 @@ pub fn update(
             announced.insert(association.target.clone(), uuid);
         }
     }
+    // Status changes of associations this request submits, applied once they are built.
+    let mut pending: Vec<(Uuid, AvailabilityStatus)> = Vec::new();
     for mut association in metadata.associations {
         let location = format!("Association {}", association.entry_uuid);
         if members.contains(&association.entry_uuid) {
@@ -558,7 +574,27 @@ pub fn update(
             continue;
         }
         if let Some(uuid) = announced.get(&association.entry_uuid).copied() {
-            if let Some(refusal) = check_submitted(store, &association, patient, &patient_id)? {
+            // An end may be a version this request creates: then it is new, Approved and the
+            // SubmissionSet's patient's, but it must not also inherit associations (CP-ITI-1029).
+            let mut propagating = false;
+            for end in [&mut association.source, &mut association.target] {
+                if let Some((new_uuid, _, propagates)) = versioned.get(end) {
+                    propagating |= *propagates;
+                    *end = ObjectId::Uuid(*new_uuid);
+                }
+            }
+            if propagating {
+                errors.push(error(
+                    XdsErrorCode::MetadataUpdateOperationError,
+                    &location,
+                    "a submitted association ends at a version made with AssociationPropagation; send AssociationPropagation = no with a manual association".to_owned(),
+                ));
+                continue;
+            }
+            let new_ends: Vec<Uuid> = versioned.values().map(|(uuid, _, _)| *uuid).collect();
+            if let Some(refusal) =
+                check_submitted(store, &association, patient, &patient_id, &new_ends)?
+            {
                 errors.push(error(refusal.0, &location, refusal.1));
                 continue;
             }
@@ -579,12 +615,45 @@ pub fn update(
             continue;
         }
         // The structural checks made sure of the form: source = the SubmissionSet, target a
-        // UUID, both statuses present and different.
-        let (Some(target_uuid), Some(from), Some(to)) = (
-            association.target.as_uuid(),
+        // UUID or an association of the request, both statuses present and different.
+        let (Some(from), Some(to)) = (
             association.original_status.clone(),
             association.new_status.clone(),
         ) else {
+            continue;
+        };
+        if let Some(submitted) = announced.get(&association.target).copied() {
+            // The status of an association this request submits (it starts Approved).
+            if from != AvailabilityStatus::Approved || !profile.status_change_allowed(&from, &to) {
+                errors.push(error(
+                    XdsErrorCode::MetadataUpdateError,
+                    &location,
+                    format!(
+                        "a submitted association starts Approved; {} -> {} is not a transition of the {} profile",
+                        from.urn(),
+                        to.urn(),
+                        profile.name()
+                    ),
+                ));
+                continue;
+            }
+            pending.push((submitted, to));
+            association.entry_uuid = ObjectId::Uuid(Uuid::new_v4(random()));
+            association.source = ObjectId::Uuid(set_uuid);
+            association.target = ObjectId::Uuid(submitted);
+            association.availability_status = Some(AvailabilityStatus::Approved);
+            associations.push(association);
+            continue;
+        }
+        let Some(target_uuid) = association.target.as_uuid() else {
+            errors.push(error(
+                XdsErrorCode::MetadataUpdateError,
+                &location,
+                format!(
+                    "the targetObject {} is neither in the registry nor an association this request submits",
+                    association.target
+                ),
+            ));
             continue;
         };
         if !targets.insert(target_uuid) {
@@ -726,6 +795,13 @@ pub fn update(
     }
     if !errors.is_empty() {
         return Ok(Err(errors));
+    }
+    for (uuid, status) in pending {
+        for association in &mut associations {
+            if association.entry_uuid.as_uuid() == Some(uuid) {
+                association.availability_status = Some(status.clone());
+            }
+        }
     }
     set.entry_uuid = ObjectId::Uuid(set_uuid);
     set.availability_status = Some(AvailabilityStatus::Approved);
