@@ -87,6 +87,19 @@ pub fn dmp_valuesets() -> PathBuf {
     crate::testkit::require_shared_dir().join("profiles-data/dmp/valuesets")
 }
 
+/// Writes `DIR/registry-fr-dmp.toml`: the development registry configuration (any assigning
+/// authority, test INS) with the fr-dmp profile over the shared value sets; returns its path.
+pub fn fr_dmp_registry_config(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(registry_dev_config()).expect("dev config");
+    text.push_str(&format!(
+        "\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
+        dmp_valuesets().display().to_string()
+    ));
+    let path = dir.join("registry-fr-dmp.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
 /// Copies the files of `from` (not its subfolders) into `to`, which must exist.
 pub fn copy_files(from: &Path, to: &Path) {
     for entry in

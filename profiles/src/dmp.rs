@@ -819,8 +819,28 @@ impl Profile for DmpProfile {
         previous: &DocumentEntry,
         next: &DocumentEntry,
     ) -> Option<String> {
+        // The whole entry but what a version may change: nothing else may differ.
+        let frozen = |entry: &DocumentEntry| DocumentEntry {
+            entry_uuid: previous.entry_uuid.clone(),
+            logical_id: None,
+            version: None,
+            availability_status: None,
+            confidentiality_codes: Vec::new(),
+            ..entry.clone()
+        };
+        if frozen(previous) == frozen(next) {
+            return None;
+        }
         let changed: Vec<&str> = [
             ("mimeType", previous.mime_type != next.mime_type),
+            ("objectType", previous.object_type != next.object_type),
+            ("URI", previous.uri != next.uri),
+            (
+                "documentAvailability",
+                previous.document_availability != next.document_availability,
+            ),
+            ("homeCommunityId", previous.home != next.home),
+            ("extra slots", previous.extra_slots != next.extra_slots),
             ("title", previous.title != next.title),
             ("comments", previous.comments != next.comments),
             ("author", previous.authors != next.authors),
@@ -873,12 +893,14 @@ impl Profile for DmpProfile {
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
         .collect();
-        (!changed.is_empty()).then(|| {
-            format!(
-                "a DMP metadata update changes only the confidentialityCode list (dmp-profile.md §6.4); this one changes {}",
+        Some(format!(
+            "a DMP metadata update changes only the confidentialityCode list (dmp-profile.md §6.4); this one changes {}",
+            if changed.is_empty() {
+                "other attributes".to_owned()
+            } else {
                 changed.join(", ")
-            )
-        })
+            }
+        ))
     }
 
     /// Rule 32: Approved -> Deleted, Archived -> Deleted, Approved -> Archived and

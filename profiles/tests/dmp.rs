@@ -613,3 +613,30 @@ fn rule_27_on_updates_is_a_switch_off_by_default() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn rule_30_a_version_changes_only_the_confidentiality_codes() {
+    use xds::validate::Profile;
+    let profile = profile();
+    let previous = sample().document_entries[0].clone();
+    // Positive: another confidentialityCode list (and a new id, lid, version, status).
+    let mut next = previous.clone();
+    next.entry_uuid = ObjectId::parse("Version2").expect("id");
+    next.version = Some("2".to_owned());
+    next.confidentiality_codes.push(Code::new(
+        "MASQUE_PS",
+        "1.2.250.1.213.1.1.4.13",
+        "MASQUE_PS",
+    ));
+    assert_eq!(profile.version_change_refused(&previous, &next), None);
+    // Negative: a listed attribute is named; one outside the list is refused all the same.
+    let mut retitled = next.clone();
+    retitled.title = vec![xds::model::LocalizedString::new("Autre")];
+    let reason = profile
+        .version_change_refused(&previous, &retitled)
+        .expect("refused");
+    assert!(reason.ends_with("changes title"), "{reason}");
+    let mut moved = next.clone();
+    moved.uri = Some("http://example.org/other".to_owned());
+    assert!(profile.version_change_refused(&previous, &moved).is_some());
+}

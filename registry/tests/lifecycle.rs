@@ -803,13 +803,17 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     };
     let flag = |code: &str| Code::new(code, "1.2.250.1.213.1.1.4.13", code);
     let normal = Code::new("N", "2.16.840.1.113883.5.25", "Normal");
+    // A version that must be accepted; the latest version after it.
+    let apply = |request: Metadata| {
+        let response = runtime.block_on(registry.update(request));
+        assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+        document(&registry, letter).expect("latest")
+    };
     // TD3.3a: mask from professionals.
     let mask = new_version(set(1), &first, "1", |entry| {
         entry.confidentiality_codes = vec![normal.clone(), flag("MASQUE_PS")];
     });
-    let response = runtime.block_on(registry.update(mask));
-    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
-    let masked = document(&registry, letter).expect("latest");
+    let masked = apply(mask);
     assert_eq!(masked.version.as_deref(), Some("2"));
     assert!(
         masked
@@ -821,11 +825,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     let unmask = new_version(set(2), &masked, "2", |entry| {
         entry.confidentiality_codes = vec![normal.clone()];
     });
-    assert_eq!(
-        runtime.block_on(registry.update(unmask)).status,
-        ResponseStatus::Success
-    );
-    let unmasked = document(&registry, letter).expect("latest");
+    let unmasked = apply(unmask);
     assert_eq!(unmasked.version.as_deref(), Some("3"));
     assert_eq!(unmasked.confidentiality_codes, vec![normal.clone()]);
     assert_eq!(
@@ -848,11 +848,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     let hide = new_version(set(6), &unmasked, "3", |entry| {
         entry.confidentiality_codes = vec![normal.clone(), flag("INVISIBLE_PATIENT")];
     });
-    assert_eq!(
-        runtime.block_on(registry.update(hide)).status,
-        ResponseStatus::Success
-    );
-    let hidden = document(&registry, letter).expect("latest");
+    let hidden = apply(hide);
     assert!(
         hidden
             .confidentiality_codes
@@ -862,11 +858,7 @@ fn dmp_masking_is_a_new_version_that_changes_only_the_confidentiality_codes() {
     let show = new_version(set(7), &hidden, "4", |entry| {
         entry.confidentiality_codes = vec![normal.clone()];
     });
-    assert_eq!(
-        runtime.block_on(registry.update(show)).status,
-        ResponseStatus::Success
-    );
-    let unmasked = document(&registry, letter).expect("latest");
+    let unmasked = apply(show);
     assert_eq!(unmasked.version.as_deref(), Some("5"));
     assert_eq!(unmasked.confidentiality_codes, vec![normal.clone()]);
     // Rule 30: anything else changed is refused, and a flag outside J58 too (rule 23).

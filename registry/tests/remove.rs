@@ -218,15 +218,7 @@ fn removal_keeps_references_whole_and_a_removed_submission_can_come_again() {
 #[test]
 fn the_dmp_profile_has_no_remove_metadata() {
     let dir = TempDir::new("remove-dmp");
-    let valuesets =
-        xds_conformance::testkit::require_shared_dir().join("profiles-data/dmp/valuesets");
-    let config = dir.path().join("registry.toml");
-    let mut text = std::fs::read_to_string(registry_dev_config()).expect("dev config");
-    text.push_str(&format!(
-        "\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
-        valuesets.display().to_string()
-    ));
-    std::fs::write(&config, text).expect("config");
+    let config = fr_dmp_registry_config(dir.path());
     let data = dir.path().join("data");
     let daemon = start_registry(&data, &["--config", config.to_str().expect("utf-8")]);
     let body =

@@ -43,15 +43,9 @@ struct DmpPair {
 
 fn start_pair(name: &str) -> DmpPair {
     let config_dir = TempDir::new(&format!("{name}-config"));
-    let registry_config = config_dir.path().join("registry.toml");
     // The registry keeps its development identity rules (any assigning authority) and adds
     // the profile.
-    let mut text = std::fs::read_to_string(registry_dev_config()).expect("dev config");
-    text.push_str(&format!(
-        "\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
-        valuesets().display().to_string()
-    ));
-    std::fs::write(&registry_config, text).expect("config");
+    let registry_config = fr_dmp_registry_config(config_dir.path());
     let repository_config = fr_dmp_config(config_dir.path(), "repository.toml", &valuesets());
     let registry_dir = TempDir::new(&format!("{name}-registry"));
     let repository_dir = TempDir::new(&format!("{name}-repository"));

@@ -141,10 +141,6 @@ impl Findings {
         });
     }
 
-    fn metadata(&mut self, rule: &Rule, location: &str, message: impl Into<String>) {
-        self.report(rule, location, message);
-    }
-
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }
@@ -316,7 +312,7 @@ const TITLE_MAX: usize = 256;
 fn check_title(findings: &mut Findings, location: &str, title: &InternationalString, max: usize) {
     for string in title {
         if string.value.chars().count() > max {
-            findings.metadata(
+            findings.report(
                 &rule::TITLE,
                 location,
                 format!("title longer than {max} characters"),
@@ -327,14 +323,14 @@ fn check_title(findings: &mut Findings, location: &str, title: &InternationalStr
 
 fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &Code) {
     if code.code.trim().is_empty() {
-        findings.metadata(
+        findings.report(
             &rule::CODE,
             location,
             format!("{attribute}: the code is empty"),
         );
     }
     if code.coding_scheme.trim().is_empty() {
-        findings.metadata(
+        findings.report(
             &rule::CODE,
             location,
             format!("{attribute} {}: the codingScheme is empty", code.code),
@@ -344,7 +340,7 @@ fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &C
         .display()
         .is_none_or(|display| display.trim().is_empty())
     {
-        findings.metadata(
+        findings.report(
             &rule::CODE,
             location,
             format!(
@@ -358,7 +354,7 @@ fn check_code(findings: &mut Findings, location: &str, attribute: &str, code: &C
 fn require_code(findings: &mut Findings, location: &str, attribute: &str, code: &Option<Code>) {
     match code {
         Some(code) => check_code(findings, location, attribute, code),
-        None => findings.metadata(
+        None => findings.report(
             &rule::REQUIRED,
             location,
             format!("{attribute} is required"),
@@ -376,14 +372,14 @@ fn check_patient(
     match patient {
         Some(cx) => {
             if let Err(problem) = cx.check_patient_id_form() {
-                findings.metadata(
+                findings.report(
                     &rule::PATIENT_ID,
                     location,
                     format!("{attribute} {}: {problem}", cx.format()),
                 );
             }
         }
-        None if required => findings.metadata(
+        None if required => findings.report(
             &rule::REQUIRED,
             location,
             format!("{attribute} is required"),
@@ -399,7 +395,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
             && author.institutions.is_empty()
             && author.telecommunications.is_empty()
         {
-            findings.metadata(
+            findings.report(
                 &rule::AUTHOR,
                 &here,
                 "an author needs authorPerson, authorInstitution or authorTelecommunication",
@@ -407,7 +403,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         }
         if let Some(person) = &author.person {
             if let Err(problem) = person.check_form() {
-                findings.metadata(
+                findings.report(
                     &rule::AUTHOR,
                     &here,
                     format!("authorPerson {}: {problem}", person.format()),
@@ -416,7 +412,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         }
         for institution in &author.institutions {
             if let Err(problem) = institution.check_form() {
-                findings.metadata(
+                findings.report(
                     &rule::AUTHOR,
                     &here,
                     format!("authorInstitution {}: {problem}", institution.format()),
@@ -425,7 +421,7 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
         }
         for telecom in &author.telecommunications {
             if let Err(problem) = telecom.check_form() {
-                findings.metadata(
+                findings.report(
                     &rule::AUTHOR,
                     &here,
                     format!("authorTelecommunication {}: {problem}", telecom.format()),
@@ -446,19 +442,19 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     let location = location.as_str();
     match entry.object_type {
         Some(DocumentEntryType::Stable) => {}
-        Some(DocumentEntryType::OnDemand) => findings.metadata(
+        Some(DocumentEntryType::OnDemand) => findings.report(
             &rule::ENTRY_TYPE,
             location,
             "On-Demand DocumentEntries cannot be submitted with ITI-41/42",
         ),
-        None => findings.metadata(&rule::REQUIRED, location, "objectType is required"),
+        None => findings.report(&rule::REQUIRED, location, "objectType is required"),
     }
     if entry
         .mime_type
         .as_deref()
         .is_none_or(|mime| mime.trim().is_empty())
     {
-        findings.metadata(&rule::REQUIRED, location, "mimeType is required");
+        findings.report(&rule::REQUIRED, location, "mimeType is required");
     }
     require_code(findings, location, "classCode", &entry.class_code);
     require_code(findings, location, "formatCode", &entry.format_code);
@@ -476,7 +472,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     );
     require_code(findings, location, "typeCode", &entry.type_code);
     if entry.confidentiality_codes.is_empty() {
-        findings.metadata(&rule::REQUIRED, location, "confidentialityCode is required");
+        findings.report(&rule::REQUIRED, location, "confidentialityCode is required");
     }
     for code in &entry.confidentiality_codes {
         check_code(findings, location, "confidentialityCode", code);
@@ -485,10 +481,10 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
         check_code(findings, location, "eventCodeList", code);
     }
     if entry.creation_time.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "creationTime is required");
+        findings.report(&rule::REQUIRED, location, "creationTime is required");
     }
     if entry.language_code.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "languageCode is required");
+        findings.report(&rule::REQUIRED, location, "languageCode is required");
     }
     check_patient(findings, location, "patientId", &entry.patient_id, true);
     check_patient(
@@ -499,25 +495,25 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
         true,
     );
     if entry.unique_id.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
+        findings.report(&rule::REQUIRED, location, "uniqueId is required");
     }
     if findings.receiver == Receiver::Registry {
         if entry.hash.is_none() {
-            findings.metadata(
+            findings.report(
                 &rule::REQUIRED,
                 location,
                 "hash is required (set by the repository)",
             );
         }
         if entry.size.is_none() {
-            findings.metadata(
+            findings.report(
                 &rule::REQUIRED,
                 location,
                 "size is required (set by the repository)",
             );
         }
         if entry.repository_unique_id.is_none() {
-            findings.metadata(
+            findings.report(
                 &rule::REQUIRED,
                 location,
                 "repositoryUniqueId is required (set by the repository)",
@@ -526,7 +522,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     }
     if let (Some(start), Some(stop)) = (&entry.service_start_time, &entry.service_stop_time) {
         if starts_after_stop(start, stop) {
-            findings.metadata(
+            findings.report(
                 &rule::SERVICE_TIME,
                 location,
                 format!("serviceStartTime {start} is after serviceStopTime {stop}"),
@@ -535,7 +531,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     }
     if let Some(authenticator) = &entry.legal_authenticator {
         if let Err(problem) = authenticator.check_form() {
-            findings.metadata(
+            findings.report(
                 &rule::LEGAL_AUTHENTICATOR,
                 location,
                 format!("legalAuthenticator {}: {problem}", authenticator.format()),
@@ -548,12 +544,12 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
             .strip_prefix("PID-")
             .and_then(|number| number.parse::<u32>().ok());
         match known {
-            None => findings.metadata(
+            None => findings.report(
                 &rule::SOURCE_PATIENT_INFO,
                 location,
                 format!("sourcePatientInfo value {info:?} is not PID-n|value"),
             ),
-            Some(2 | 4 | 12 | 19) => findings.metadata(
+            Some(2 | 4 | 12 | 19) => findings.report(
                 &rule::SOURCE_PATIENT_INFO,
                 location,
                 format!("sourcePatientInfo must not carry {field}"),
@@ -564,7 +560,7 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
     check_authors(findings, location, &entry.authors);
     check_title(findings, location, &entry.title, DE_TITLE_MAX);
     if entry.limited_metadata {
-        findings.metadata(
+        findings.report(
             &rule::LIMITED_METADATA,
             location,
             "limitedMetadata is not allowed in ITI-41/42",
@@ -583,18 +579,18 @@ fn validate_submission_set(findings: &mut Findings, set: &SubmissionSet) {
     );
     check_patient(findings, location, "patientId", &set.patient_id, true);
     if set.source_id.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "sourceId is required");
+        findings.report(&rule::REQUIRED, location, "sourceId is required");
     }
     if set.submission_time.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "submissionTime is required");
+        findings.report(&rule::REQUIRED, location, "submissionTime is required");
     }
     if set.unique_id.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
+        findings.report(&rule::REQUIRED, location, "uniqueId is required");
     }
     check_authors(findings, location, &set.authors);
     check_title(findings, location, &set.title, TITLE_MAX);
     if set.limited_metadata {
-        findings.metadata(
+        findings.report(
             &rule::LIMITED_METADATA,
             location,
             "limitedMetadata is not allowed in ITI-41/42",
@@ -606,7 +602,7 @@ fn validate_folder(findings: &mut Findings, folder: &Folder) {
     let location = format!("Folder {}", folder.entry_uuid);
     let location = location.as_str();
     if folder.codes.is_empty() {
-        findings.metadata(&rule::REQUIRED, location, "codeList is required");
+        findings.report(&rule::REQUIRED, location, "codeList is required");
     }
     for code in &folder.codes {
         check_code(findings, location, "codeList", code);
@@ -617,14 +613,14 @@ fn validate_folder(findings: &mut Findings, folder: &Folder) {
         .iter()
         .all(|title| title.value.trim().is_empty())
     {
-        findings.metadata(&rule::REQUIRED, location, "title is required");
+        findings.report(&rule::REQUIRED, location, "title is required");
     }
     check_title(findings, location, &folder.title, TITLE_MAX);
     if folder.unique_id.is_none() {
-        findings.metadata(&rule::REQUIRED, location, "uniqueId is required");
+        findings.report(&rule::REQUIRED, location, "uniqueId is required");
     }
     if folder.limited_metadata {
-        findings.metadata(
+        findings.report(
             &rule::LIMITED_METADATA,
             location,
             "limitedMetadata is not allowed in ITI-41/42",
@@ -756,12 +752,12 @@ fn validate(metadata: &Metadata, findings: Findings, profile: &dyn Profile) -> V
     let findings = &mut findings;
     match metadata.submission_sets.len() {
         1 => {}
-        0 => findings.metadata(
+        0 => findings.report(
             &rule::ONE_SUBMISSION_SET,
             "SubmitObjectsRequest",
             "the submission has no SubmissionSet",
         ),
-        count => findings.metadata(
+        count => findings.report(
             &rule::ONE_SUBMISSION_SET,
             "SubmitObjectsRequest",
             format!("the submission has {count} SubmissionSets, exactly one is allowed"),
@@ -771,7 +767,7 @@ fn validate(metadata: &Metadata, findings: Findings, profile: &dyn Profile) -> V
         && metadata.folders.is_empty()
         && metadata.associations.is_empty()
     {
-        findings.metadata(
+        findings.report(
             &rule::CONTENT,
             "SubmitObjectsRequest",
             "the submission contains no DocumentEntry, Folder or Association",
@@ -807,7 +803,7 @@ fn validate(metadata: &Metadata, findings: Findings, profile: &dyn Profile) -> V
     );
     for (id, local) in ids {
         if locals.insert(id, local).is_some() {
-            findings.metadata(
+            findings.report(
                 &rule::ID_UNIQUE,
                 &id.to_string(),
                 format!("two objects of the submission have the id {id}"),
@@ -924,7 +920,7 @@ fn validate_associations(
             }
         }
         if association.source == association.target {
-            findings.metadata(
+            findings.report(
                 &rule::ASSOCIATION,
                 location,
                 "sourceObject and targetObject are the same object",
@@ -933,7 +929,7 @@ fn validate_associations(
         match association.association_type {
             AssociationType::HasMember => {
                 if association.documentation.is_some() {
-                    findings.metadata(
+                    findings.report(
                         &rule::ASSOCIATION,
                         location,
                         "a HasMember association may not carry a documentation classification",
@@ -944,14 +940,14 @@ fn validate_associations(
                         members.insert(&association.target);
                         match (target, association.submission_set_status) {
                             (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Original)) => {}
-                            (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Reference)) => findings.metadata(&rule::ASSOCIATION,
+                            (Some(Local::DocumentEntry(_)), Some(SubmissionSetStatus::Reference)) => findings.report(&rule::ASSOCIATION,
                                 location,
                                 "SubmissionSetStatus Reference names a DocumentEntry submitted by value (use Original)",
                             ),
                             (Some(Local::DocumentEntry(_)), None) => {
-                                findings.metadata(&rule::ASSOCIATION, location, "the SubmissionSet-DocumentEntry HasMember needs a SubmissionSetStatus slot")
+                                findings.report(&rule::ASSOCIATION, location, "the SubmissionSet-DocumentEntry HasMember needs a SubmissionSetStatus slot")
                             }
-                            (None, Some(SubmissionSetStatus::Original)) => findings.metadata(&rule::ASSOCIATION,
+                            (None, Some(SubmissionSetStatus::Original)) => findings.report(&rule::ASSOCIATION,
                                 location,
                                 format!("SubmissionSetStatus Original names {}, which is not in the submission", association.target),
                             ),
@@ -964,14 +960,14 @@ fn validate_associations(
                             Local::Folder(_) | Local::SubmissionSet | Local::Association(_),
                         ) = target
                         {
-                            findings.metadata(
+                            findings.report(
                                 &rule::ASSOCIATION,
                                 location,
                                 "a Folder HasMember must target a DocumentEntry",
                             );
                         }
                     }
-                    Some(Local::DocumentEntry(_) | Local::Association(_)) => findings.metadata(
+                    Some(Local::DocumentEntry(_) | Local::Association(_)) => findings.report(
                         &rule::ASSOCIATION,
                         location,
                         "a HasMember must start at the SubmissionSet or a Folder",
@@ -995,7 +991,7 @@ fn validate_associations(
                 members.insert(&association.target);
             }
             AssociationType::UpdateAvailabilityStatus | AssociationType::SubmitAssociation => {
-                findings.metadata(
+                findings.report(
                     &rule::ASSOCIATION,
                     location,
                     format!(
@@ -1030,7 +1026,7 @@ fn validate_associations(
                     ),
                     Some(Local::SubmissionSet) if kind == AssociationType::Signs => {}
                     Some(Local::Folder(_) | Local::SubmissionSet | Local::Association(_)) => {
-                        findings.metadata(&rule::ASSOCIATION, location, format!("the targetObject of a {} association must be a DocumentEntry", kind.urn()))
+                        findings.report(&rule::ASSOCIATION, location, format!("the targetObject of a {} association must be a DocumentEntry", kind.urn()))
                     }
                     _ => {}
                 }
@@ -1041,7 +1037,7 @@ fn validate_associations(
     if set_id.is_some() {
         for entry in &metadata.document_entries {
             if !members.contains(&entry.entry_uuid) {
-                findings.metadata(
+                findings.report(
                     &rule::MEMBERSHIP,
                     &format!("DocumentEntry {}", entry.entry_uuid),
                     "the DocumentEntry has no HasMember association from the SubmissionSet",
@@ -1050,7 +1046,7 @@ fn validate_associations(
         }
         for folder in &metadata.folders {
             if !members.contains(&folder.entry_uuid) {
-                findings.metadata(
+                findings.report(
                     &rule::MEMBERSHIP,
                     &format!("Folder {}", folder.entry_uuid),
                     "the Folder has no HasMember association from the SubmissionSet",
@@ -1067,7 +1063,7 @@ fn validate_associations(
                     Some(Local::DocumentEntry(_) | Local::Association(_))
                 );
             if is_folder_member && !members.contains(&association.entry_uuid) {
-                findings.metadata(&rule::MEMBERSHIP,
+                findings.report(&rule::MEMBERSHIP,
                     &format!("Association {}", association.entry_uuid),
                     "a Folder-DocumentEntry HasMember needs a HasMember from the SubmissionSet to it",
                 );

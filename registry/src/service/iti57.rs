@@ -557,6 +557,8 @@ pub fn update(
     }
     // Status changes of associations this request submits, applied once they are built.
     let mut pending: Vec<(Uuid, AvailabilityStatus)> = Vec::new();
+    // The versions this request creates: possible ends of the associations it submits.
+    let new_ends: Vec<Uuid> = versioned.values().map(|(uuid, _, _)| *uuid).collect();
     for mut association in metadata.associations {
         let location = format!("Association {}", association.entry_uuid);
         if members.contains(&association.entry_uuid) {
@@ -591,7 +593,6 @@ pub fn update(
                 ));
                 continue;
             }
-            let new_ends: Vec<Uuid> = versioned.values().map(|(uuid, _, _)| *uuid).collect();
             if let Some(refusal) =
                 check_submitted(store, &association, patient, &patient_id, &new_ends)?
             {

@@ -17,7 +17,7 @@ use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
 use super::{iti57, iti62};
 use crate::identity::{IdentityCommand, IdentityOutcome, MessageKey};
-use crate::store::{MetadataStore, StoreError};
+use crate::store::{ChangeSet, MetadataStore, StoreError};
 use xds::validate::Profile;
 
 /// Most submissions applied before one sync.
@@ -292,23 +292,11 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                         &mut random_bytes,
                         &now,
                     )
-                    .and_then(|outcome| match outcome {
-                        Ok(changes) => store
-                            .apply(&changes, false)
-                            .map(|()| RegistryResponse::success()),
-                        Err(errors) => Ok(RegistryResponse::from_errors(errors)),
-                    }),
+                    .and_then(|outcome| applied(store, outcome)),
                 ),
-                Job::Remove { request, .. } => {
-                    Done::Registry(iti62::remove(store, request).and_then(|outcome| {
-                        match outcome {
-                            Ok(changes) => store
-                                .apply(&changes, false)
-                                .map(|()| RegistryResponse::success()),
-                            Err(errors) => Ok(RegistryResponse::from_errors(errors)),
-                        }
-                    }))
-                }
+                Job::Remove { request, .. } => Done::Registry(
+                    iti62::remove(store, request).and_then(|outcome| applied(store, outcome)),
+                ),
                 Job::Identity {
                     command,
                     message,
@@ -375,6 +363,16 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 }
             }
         }
+    }
+}
+
+/// Applies a checked change set (made durable by the group's sync), or answers its refusal.
+fn applied(store: &dyn MetadataStore, outcome: Result<ChangeSet, Vec<RegistryError>>) -> Reply {
+    match outcome {
+        Ok(changes) => store
+            .apply(&changes, false)
+            .map(|()| RegistryResponse::success()),
+        Err(errors) => Ok(RegistryResponse::from_errors(errors)),
     }
 }
 
