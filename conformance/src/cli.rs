@@ -33,12 +33,65 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a submission file offline (ebRIM 3.0 or 2.1, SOAP envelope or bare body).
     Validate(ValidateArgs),
+    /// The test PKI: `pki init DIR` makes it, `pki vihf` signs assertions with it.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
     /// List the suites and their tests.
     List {
         /// Folder of our own suites (default: the source tree's conformance/suites).
         #[arg(long, value_name = "DIR")]
         suites_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PkiCommand {
+    /// Make a test CA, an untrusted CA, the daemons' certificates, structure and professional
+    /// certificates, an expired and a revoked one (throwaway keys; see DIR/README.txt).
+    Init {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Print a VIHF assertion signed with DIR/CERT.key (or, with --body, a whole SOAP request
+    /// carrying it, ready for curl).
+    Vihf(VihfArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VihfArgs {
+    /// The PKI folder of `pki init`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The signer, a file stem of the PKI folder (structure, structure-b, professional, ...).
+    #[arg(long, default_value = "structure")]
+    pub cert: String,
+    /// The patient (resource-id), e.g. `185057800608491^^^&1.2.250.1.213.1.4.10&ISO^NH`.
+    #[arg(long, value_name = "CX")]
+    pub patient: Option<String>,
+    /// Roles as code^codeSystem, profession first (repeatable; default: doctor, SM26).
+    #[arg(long = "role", value_name = "CODE^SYSTEM")]
+    pub roles: Vec<String>,
+    /// Access mode: normal, bris_de_glace, centre_15.
+    #[arg(long, default_value = "normal")]
+    pub mode: String,
+    /// Authentification_Mode: DIRECTE, INDIRECTE, INDIRECTE_RENFORCEE (default: DIRECTE for
+    /// the professional certificate, INDIRECTE otherwise).
+    #[arg(long)]
+    pub authentication: Option<String>,
+    /// Subject NameID (default: the card's idNat_PS, or a structure-internal id).
+    #[arg(long)]
+    pub name_id: Option<String>,
+    /// Identifiant_Structure (default: the test structure 1750100125).
+    #[arg(long)]
+    pub structure: Option<String>,
+    /// Wrap the assertion in a SOAP 1.2 request with this body (a file holding one element).
+    #[arg(long, value_name = "FILE", requires = "action")]
+    pub body: Option<PathBuf>,
+    /// wsa:Action of that request (e.g. urn:ihe:iti:2007:RegistryStoredQuery).
+    #[arg(long, value_name = "URN")]
+    pub action: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,12 +193,59 @@ pub fn main_with(cli: Cli) -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Validate(args) => crate::validate_file::validate(&args),
         Command::List { suites_dir } => list(suites_dir.as_deref()),
+        Command::Pki { command } => pki(command),
     };
     match result {
         Ok(code) => code,
         Err(message) => {
             err(&format!("xds-conformance: {message}"));
             ExitCode::from(64)
+        }
+    }
+}
+
+fn pki(command: PkiCommand) -> Result<ExitCode, String> {
+    match command {
+        PkiCommand::Init { dir } => {
+            let written = crate::pki::init(&dir).map_err(|error| error.to_string())?;
+            for file in written {
+                out(&file.display().to_string());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PkiCommand::Vihf(args) => {
+            let professional = args.cert == "professional";
+            let mut spec = crate::pki::VihfSpec::structure(args.patient.as_deref());
+            spec.signer = args.cert.clone();
+            if professional {
+                spec.authentication = "DIRECTE".to_owned();
+                spec.name_id = crate::pki::PROFESSIONAL_ID.to_owned();
+                spec.subject_name = "DURANT Romuald".to_owned();
+            }
+            if let Some(mode) = args.authentication {
+                spec.authentication = mode;
+            }
+            if let Some(name_id) = args.name_id {
+                spec.name_id = name_id;
+            }
+            if let Some(structure) = args.structure {
+                spec.structure_id = structure;
+            }
+            if !args.roles.is_empty() {
+                spec.roles = args.roles;
+            }
+            spec.access_mode = format!("{}^1.2.250.1.213.1.1.4.248", args.mode);
+            let assertion =
+                crate::pki::sign_vihf(&args.dir, &spec).map_err(|error| error.to_string())?;
+            match (args.body, args.action) {
+                (Some(body), Some(action)) => {
+                    let text = std::fs::read_to_string(&body)
+                        .map_err(|error| format!("{}: {error}", body.display()))?;
+                    out(&crate::pki::soap_request(&action, Some(&assertion), &text));
+                }
+                _ => out(&assertion),
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

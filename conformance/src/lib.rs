@@ -13,6 +13,7 @@ pub mod ebrim21;
 pub mod feed;
 pub mod junit;
 pub mod load;
+pub mod pki;
 pub mod runner;
 pub mod scenario;
 pub mod suites;

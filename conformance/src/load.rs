@@ -25,12 +25,24 @@ impl Rng {
     }
 }
 
-/// A keep-alive HTTP/1.1 client.
-#[derive(Debug)]
+/// A byte stream a client talks over (plain TCP or TLS).
+pub trait Stream: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Stream for T {}
+
+/// A keep-alive HTTP/1.1 client, over plain TCP or mutual TLS.
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    stream: BufReader<Box<dyn Stream>>,
     address: SocketAddr,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Client")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -38,8 +50,22 @@ impl Client {
         let stream = TcpStream::connect(address).expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         Self {
-            reader: BufReader::new(stream.try_clone().expect("clone")),
-            writer: stream,
+            stream: BufReader::new(Box::new(stream)),
+            address,
+        }
+    }
+
+    /// A client presenting `config`'s certificate (one TLS session per client, kept alive).
+    pub fn connect_tls(address: SocketAddr, config: Arc<rustls::ClientConfig>) -> Self {
+        let stream = TcpStream::connect(address).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let connection = rustls::ClientConnection::new(
+            config,
+            rustls::pki_types::ServerName::IpAddress(address.ip().into()),
+        )
+        .expect("TLS client");
+        Self {
+            stream: BufReader::new(Box::new(rustls::StreamOwned::new(connection, stream))),
             address,
         }
     }
@@ -56,10 +82,15 @@ impl Client {
             self.address,
             body.len()
         );
-        self.writer.write_all(head.as_bytes()).expect("write");
-        self.writer.write_all(body).expect("write");
+        // One write per request (head and body together, as a TLS record would carry them).
+        let mut request = Vec::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head.as_bytes());
+        request.extend_from_slice(body);
+        let writer = self.stream.get_mut();
+        writer.write_all(&request).expect("write");
+        writer.flush().expect("flush");
         let mut line = String::new();
-        self.reader.read_line(&mut line).expect("status line");
+        self.stream.read_line(&mut line).expect("status line");
         let status = line
             .split(' ')
             .nth(1)
@@ -68,7 +99,7 @@ impl Client {
         let mut length = 0usize;
         loop {
             line.clear();
-            self.reader.read_line(&mut line).expect("header");
+            self.stream.read_line(&mut line).expect("header");
             if line == "\r\n" {
                 break;
             }
@@ -79,7 +110,7 @@ impl Client {
             }
         }
         let mut answer = vec![0u8; length];
-        self.reader.read_exact(&mut answer).expect("body");
+        self.stream.read_exact(&mut answer).expect("body");
         (status, answer)
     }
 }
@@ -110,14 +141,30 @@ impl Load {
 
 /// Runs `clients` threads for `seconds`, each calling `make(client, rng)` in a loop.
 pub fn load(address: SocketAddr, clients: usize, seconds: u64, make: Operation) -> Load {
+    load_with(
+        Arc::new(move || Client::connect(address)),
+        clients,
+        seconds,
+        make,
+    )
+}
+
+/// Like [`load`], each thread's client made by `connect`.
+pub fn load_with(
+    connect: Arc<dyn Fn() -> Client + Send + Sync>,
+    clients: usize,
+    seconds: u64,
+    make: Operation,
+) -> Load {
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|index| {
             let (stop, count, make) = (Arc::clone(&stop), Arc::clone(&count), Arc::clone(&make));
+            let connect = Arc::clone(&connect);
             std::thread::spawn(move || {
-                let mut client = Client::connect(address);
+                let mut client = connect();
                 let mut rng = Rng(0x1234_5678 + index as u64 * 7919);
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {

@@ -53,6 +53,9 @@ pub struct Output<'a> {
     pub log_level: &'a str,
     /// Standard error to this file instead of the caller's.
     pub stderr: Option<&'a Path>,
+    /// Start with `--insecure` (plain listeners); without it the configuration (`--config`
+    /// in the extra arguments) names the TLS files.
+    pub insecure: bool,
 }
 
 impl Default for Output<'_> {
@@ -60,6 +63,7 @@ impl Default for Output<'_> {
         Self {
             log_level: "warn",
             stderr: None,
+            insecure: true,
         }
     }
 }
@@ -98,6 +102,37 @@ pub fn fr_dmp_registry_config(dir: &Path) -> PathBuf {
     let path = dir.join("registry-fr-dmp.toml");
     std::fs::write(&path, text).expect("write the configuration");
     path
+}
+
+/// A fresh test PKI (`pki init`) in `DIR/pki`; returns its folder.
+pub fn test_pki(dir: &Path) -> PathBuf {
+    let pki = dir.join("pki");
+    crate::pki::init(&pki).unwrap_or_else(|error| panic!("test PKI: {error}"));
+    pki
+}
+
+/// The subject DN of the repository certificate of the test PKI (the registry's forwarder).
+pub const REPOSITORY_DN: &str = "CN=xds-repository,O=XDS TEST PKI,C=FR";
+
+/// Appends `[tls]` (the PKI's `DAEMON.pem`, its CA and CRL) and `[trust]` (the repository as
+/// forwarder, plus `trust_extra` lines) to the configuration `base`, written as `path`.
+pub fn secure_config(
+    base: &str,
+    pki: &Path,
+    daemon: &str,
+    trust_extra: &str,
+    path: &Path,
+) -> PathBuf {
+    let file = |name: &str| format!("{:?}", pki.join(name).display().to_string());
+    let text = format!(
+        "{base}\n[tls]\ncertificate = {}\nprivate_key = {}\ntrust_anchors = {}\ncrls = [{}]\n\n[trust]\nforwarders = [{REPOSITORY_DN:?}]\n{trust_extra}\n",
+        file(&format!("{daemon}.pem")),
+        file(&format!("{daemon}.key")),
+        file("ca.pem"),
+        file("ca.crl"),
+    );
+    std::fs::write(path, text).expect("write the configuration");
+    path.to_owned()
 }
 
 /// Copies the files of `from` (not its subfolders) into `to`, which must exist.
@@ -154,8 +189,13 @@ impl Daemon {
             Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
             None => Stdio::inherit(),
         };
-        let mut child = Command::new(binary)
-            .args(["serve", "--insecure", "--listen", listen, "--data-dir"])
+        let mut command = Command::new(binary);
+        command.arg("serve");
+        if output.insecure {
+            command.arg("--insecure");
+        }
+        let mut child = command
+            .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("XDS_LOG", output.log_level)
@@ -301,6 +341,121 @@ pub fn try_request(
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|error| failed("set timeout", error))?;
+    exchange(&mut stream, address, method, path, content_type, body)
+}
+
+/// A TLS client identity for [`tls_post`]: the PKI folder and the certificate's file stem
+/// (None: no client certificate).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsClient<'a> {
+    pub pki: &'a Path,
+    pub certificate: Option<&'a str>,
+}
+
+/// The rustls configuration of a test client: trusts the PKI's CA, presents the chosen
+/// certificate.
+pub fn tls_client_config(client: TlsClient<'_>) -> Result<rustls::ClientConfig, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in xds::net::tls::read_certificates(&client.pki.join("ca.pem"))
+        .map_err(|error| error.to_string())?
+    {
+        roots.add(certificate).map_err(|error| error.to_string())?;
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots);
+    let config = match client.certificate {
+        None => builder.with_no_client_auth(),
+        Some(name) => {
+            let chain = xds::net::tls::read_certificates(&client.pki.join(format!("{name}.pem")))
+                .map_err(|error| error.to_string())?;
+            let key = xds::net::tls::read_private_key(&client.pki.join(format!("{name}.key")))
+                .map_err(|error| error.to_string())?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|error| error.to_string())?
+        }
+    };
+    Ok(config)
+}
+
+/// A TLS connection to `address` as `client` (the handshake happens on first use).
+pub fn tls_connect(
+    address: SocketAddr,
+    client: TlsClient<'_>,
+) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+    let config = tls_client_config(client)?;
+    let server_name = rustls::pki_types::ServerName::IpAddress(address.ip().into());
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(config), server_name)
+        .map_err(|error| error.to_string())?;
+    let socket = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+        .map_err(|error| format!("connect: {error}"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|error| format!("set timeout: {error}"))?;
+    Ok(rustls::StreamOwned::new(connection, socket))
+}
+
+/// POSTs over TLS (trusting the PKI's CA, presenting the chosen certificate), one request
+/// per connection.
+pub fn tls_post(
+    address: SocketAddr,
+    client: TlsClient<'_>,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Answer, String> {
+    let mut stream = tls_connect(address, client)?;
+    exchange(&mut stream, address, "POST", path, content_type, body)
+}
+
+/// Completes a TLS handshake and waits up to two seconds for the server to refuse it (with
+/// TLS 1.3 the server judges the client certificate after the client has finished): the
+/// alert received, or `Ok` when the server kept the connection.
+pub fn tls_handshake(address: SocketAddr, client: TlsClient<'_>) -> Result<(), String> {
+    let mut stream = tls_connect(address, client)?;
+    while stream.conn.is_handshaking() {
+        stream
+            .conn
+            .complete_io(&mut stream.sock)
+            .map_err(|error| error.to_string())?;
+    }
+    stream
+        .sock
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|error| error.to_string())?;
+    loop {
+        match stream.conn.read_tls(&mut stream.sock) {
+            Ok(0) => return Err("closed without an alert".to_owned()),
+            Ok(_) => stream
+                .conn
+                .process_new_packets()
+                .map(|_| ())
+                .map_err(|error| error.to_string())?,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(());
+            }
+            Err(error) => return Err(error.to_string()),
+        }
+    }
+}
+
+fn exchange(
+    stream: &mut (impl Read + Write),
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Answer, String> {
+    let failed = |what: &str, error: std::io::Error| format!("{what}: {error}");
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -308,11 +463,15 @@ pub fn try_request(
     stream
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(body))
+        .and_then(|()| stream.flush())
         .map_err(|error| failed("send", error))?;
     let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|error| failed("receive", error))?;
+    if let Err(error) = stream.read_to_end(&mut raw) {
+        // A TLS peer may close without close_notify once the answer is whole.
+        if raw.is_empty() || error.kind() != std::io::ErrorKind::UnexpectedEof {
+            return Err(failed("receive", error));
+        }
+    }
     let split = raw
         .windows(4)
         .position(|window| window == b"\r\n\r\n")
@@ -349,6 +508,24 @@ pub fn try_request(
         content_type,
         body,
     })
+}
+
+/// A SOAP request carrying `assertion` (a VIHF, `pki::sign_vihf`) in its WS-Security header.
+pub fn envelope_with_assertion(
+    transaction: Transaction,
+    body: &Body<OutContent>,
+    assertion: Option<&str>,
+) -> Vec<u8> {
+    let header = Header {
+        action: Some(transaction.action().to_owned()),
+        message_id: Some("urn:uuid:6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9".to_owned()),
+        security: assertion.map(|assertion| wire::RawXml {
+            xml: crate::pki::security_header(assertion),
+            namespaces: Vec::new(),
+        }),
+        ..Header::default()
+    };
+    wire::write_envelope(&header, body).into_bytes()
 }
 
 pub fn envelope(transaction: Transaction, body: &Body<OutContent>) -> String {

@@ -184,8 +184,21 @@ pub const REFERENCE_ID_TYPE: Binding = Binding {
     label: "JDV_J231 XdsTypesIdentifiantsReferenceId DMP",
 };
 
+pub const SUBJECT_ROLE: Binding = Binding {
+    slot: 10,
+    attribute: "VIHF role",
+    value_set: "1.2.250.1.213.1.1.5.5",
+    label: "JDV_J65 SubjectRole DMP",
+};
+pub const AUDIENCE_RESTRICTION: Binding = Binding {
+    slot: 11,
+    attribute: "VIHF confidentiality-code",
+    value_set: "1.2.250.1.213.1.1.5.97",
+    label: "JDV_J64 RestrictionAudienceVIHF DMP",
+};
+
 /// Every binding, in the order of [`DmpProfile`]'s sets.
-pub const BINDINGS: [Binding; 10] = [
+pub const BINDINGS: [Binding; 12] = [
     TYPE_CODE,
     CLASS_CODE,
     FORMAT_CODE,
@@ -196,6 +209,8 @@ pub const BINDINGS: [Binding; 10] = [
     AUTHOR_SPECIALTY,
     AUTHOR_ROLE,
     REFERENCE_ID_TYPE,
+    SUBJECT_ROLE,
+    AUDIENCE_RESTRICTION,
 ];
 
 /// The `fr-dmp` switches (`[profile.dmp]`).
@@ -911,6 +926,27 @@ impl Profile for DmpProfile {
             (from, to),
             (Approved, Deleted) | (Archived, Deleted) | (Approved, Archived) | (Archived, Approved)
         )
+    }
+
+    /// dmp-profile.md §8 rules 12 and 15: the sector in J61, the profession in J65, the
+    /// connexion-secrète code in J64.
+    fn check_assertion(&self, assertion: &xds::model::Assertion) -> Vec<String> {
+        let mut problems = Vec::new();
+        let sector = Code::new(&assertion.sector.code, &assertion.sector.system, "");
+        problems.extend(self.set(FACILITY_CODE).problem("Secteur_Activite", &sector));
+        if let Some(role) = assertion.roles.first() {
+            let role = Code::new(&role.code, &role.system, "");
+            problems.extend(self.set(SUBJECT_ROLE).problem("role", &role));
+        }
+        if let Some(code) = &assertion.confidentiality {
+            if self.set(AUDIENCE_RESTRICTION).check(code, None) != Membership::Member {
+                problems.push(format!(
+                    "confidentiality-code {code} is not in {}",
+                    AUDIENCE_RESTRICTION.label
+                ));
+            }
+        }
+        problems
     }
 
     fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings) {

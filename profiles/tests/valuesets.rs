@@ -145,7 +145,17 @@ fn the_dmp_profile_binds_every_attribute() {
     let profile = DmpProfile::load(&dmp_config(&valuesets_dir())).expect("loads");
     let profile: &dyn xds::validate::Profile = &profile;
     assert_eq!(profile.name(), "fr-dmp");
-    assert_eq!(BINDINGS.len(), 10);
+    assert_eq!(BINDINGS.len(), 12);
+    assert!(
+        BINDINGS
+            .iter()
+            .any(|binding| binding.label.starts_with("JDV_J65"))
+    );
+    assert!(
+        BINDINGS
+            .iter()
+            .any(|binding| binding.label.starts_with("JDV_J64"))
+    );
     assert!(profile.rules().iter().any(|rule| rule.id == "DMP-21"));
 }
 
@@ -314,4 +324,50 @@ fn the_nist_code_list_loads_and_a_broken_one_is_named() {
         error.contains("codes.xml") && error.contains("truncated"),
         "{error}"
     );
+}
+
+#[test]
+fn the_dmp_profile_checks_the_codes_of_a_vihf_assertion() {
+    use xds::model::{AccessMode, Assertion, AuthenticationMode, CodedValue};
+    let profile = DmpProfile::load(&dmp_config(&valuesets_dir())).expect("loads");
+    let profile: &dyn xds::validate::Profile = &profile;
+    let coded = |code: &str, system: &str| CodedValue {
+        code: code.to_owned(),
+        system: system.to_owned(),
+    };
+    let good = Assertion {
+        id: "_a".to_owned(),
+        issuer: "CN=x".to_owned(),
+        name_id: "810003461033".to_owned(),
+        version: "3.0".to_owned(),
+        authentication: AuthenticationMode::Indirect,
+        structure_id: "1750100125".to_owned(),
+        sector: coded("SA07", "1.2.250.1.71.4.2.4"),
+        subject_name: "DURANT Romuald".to_owned(),
+        roles: vec![
+            coded("10", "1.2.250.1.71.1.2.7"),
+            coded("SM26", "1.2.250.1.71.4.2.5"),
+        ],
+        access_mode: AccessMode::Normal,
+        patient: None,
+        confidentiality: Some("INVISIBLE_REPRESENTANTS_LEGAUX".to_owned()),
+        software_name: "x".to_owned(),
+        software_homologation: "x".to_owned(),
+        issue_instant: 0,
+    };
+    assert_eq!(profile.check_assertion(&good), Vec::<String>::new());
+    let bad = Assertion {
+        sector: coded("SA99", "1.2.250.1.71.4.2.4"),
+        roles: vec![coded("10", "1.2.250.1.71.4.2.5")],
+        confidentiality: Some("MASQUE_PS".to_owned()),
+        ..good
+    };
+    let problems = profile.check_assertion(&bad);
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems[0].contains("Secteur_Activite SA99"),
+        "{problems:?}"
+    );
+    assert!(problems[1].contains("codingScheme"), "{problems:?}");
+    assert!(problems[2].contains("J64"), "{problems:?}");
 }

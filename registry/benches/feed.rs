@@ -169,6 +169,7 @@ fn main() {
         &Output {
             log_level: "error",
             stderr: None,
+            ..Output::default()
         },
     );
     let address = daemon.listener("mllp").expect("an MLLP listener");

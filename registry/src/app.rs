@@ -255,8 +255,18 @@ fn serve(config: &Config) -> Result<(), Failure> {
         .map_err(|error| runtime(format!("cannot start the async runtime: {error}")))?;
     let store = open_store(&settings)?;
     let registry = start_registry(&settings, Arc::clone(&store))?;
+    let security = xds::net::security::ListenerSecurity::load(
+        settings.tls.as_ref(),
+        settings.trust.clone(),
+        registry.profile_arc(),
+    )
+    .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
     let routes = Routes {
-        soap: SoapEndpoint::new(registry.clone(), settings.limits.clone()),
+        soap: SoapEndpoint::new(
+            registry.clone(),
+            settings.limits.clone(),
+            security.trust.clone(),
+        ),
         soap_paths: Arc::new(settings.soap_paths.clone()),
         noop_path: settings.noop_path.clone(),
     };
@@ -278,7 +288,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
             None => None,
         };
         if settings.insecure {
-            tracing::warn!("--insecure: plain HTTP without client certificates; development and benchmarks only");
+            tracing::warn!("--insecure: plain HTTP and MLLP without client certificates or assertions; development and benchmarks only");
         }
         let stats = store.stats().map_err(|error| runtime(error.message))?;
         tracing::info!(
@@ -286,6 +296,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
             soap = %address,
             paths = ?settings.soap_paths,
             profile = %settings.profile.name,
+            tls = !settings.insecure,
             data_dir = %settings.data_dir.display(),
             patients = stats.patients,
             mllp = ?mllp_address,
@@ -308,6 +319,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
         let feed = mllp_listener.map(|listener| {
             tokio::spawn(crate::mllp::serve(
                 listener,
+                security.tls.clone(),
                 registry.clone(),
                 settings.mllp.clone(),
                 until_stopped(stopped.clone()),
@@ -316,7 +328,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
         });
         let routes = Arc::new(routes);
         let handler = move |request| server::route(Arc::clone(&routes), request);
-        http::serve(listener, handler, until_stopped(stopped), settings.shutdown_grace).await;
+        http::serve(listener, security.tls.clone(), handler, until_stopped(stopped), settings.shutdown_grace).await;
         if let Some(feed) = feed {
             let _ = feed.await;
         }

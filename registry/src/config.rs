@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 use xds::model::{InsKind, InsPolicy, Oid};
 use xds::net::mllp::FrameLimits;
+use xds::net::security::{TlsConfig, TrustConfig};
+use xds::net::tls::TlsFiles;
+use xds::net::trust::TrustSettings;
 use xds_profiles::ProfileConfig;
 
 use crate::identity::feed::FeedSettings;
@@ -34,6 +37,10 @@ pub struct Config {
     /// Validation profile (`ihe-xds-b`, `fr-dmp`) and its files; shared with the repository
     /// and `xds-conformance validate`.
     pub profile: ProfileConfig,
+    /// Mutual TLS of every listener (required unless `server.insecure`).
+    pub tls: TlsConfig,
+    /// How callers are authenticated (VIHF assertion checks).
+    pub trust: TrustConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -278,6 +285,9 @@ pub struct Settings {
     pub mllp_listen: Option<SocketAddr>,
     pub mllp: MllpSettings,
     pub identity: Arc<IdentityPolicy>,
+    /// None with `insecure`.
+    pub tls: Option<TlsFiles>,
+    pub trust: TrustSettings,
 }
 
 impl Config {
@@ -299,7 +309,6 @@ impl Config {
             .collect();
         let listen = xds::net::daemon::check_server(
             &self.server.listen,
-            self.server.insecure,
             &[
                 (
                     "server.grpc_listen (--grpc-listen)",
@@ -326,6 +335,8 @@ impl Config {
             None => None,
         };
         let identity = self.identity.policy(&mut problems);
+        let tls = self.tls.files(self.server.insecure, &mut problems);
+        let trust = self.trust.settings(&mut problems);
         if self.mllp.max_message_kib == 0
             || self.mllp.idle_timeout_seconds == 0
             || self.mllp.message_timeout_seconds == 0
@@ -422,6 +433,8 @@ impl Config {
                 },
             },
             identity,
+            tls,
+            trust,
             limits: xds::wire::Limits {
                 max_envelope_bytes: message_bytes,
                 max_attachment_bytes: message_bytes,
@@ -465,8 +478,11 @@ mod tests {
         let sample: Config = toml::from_str(include_str!("../registry.example.toml"))
             .expect("the sample parses with no unknown key");
         let settings = sample.validate().expect("the sample is valid");
-        let mut defaults = Config::default();
-        defaults.server.insecure = true;
+        let mut defaults = Config {
+            tls: sample.tls.clone(),
+            ..Config::default()
+        };
+        defaults.trust.forwarders = sample.trust.forwarders.clone();
         assert_eq!(
             format!("{settings:?}"),
             format!("{:?}", defaults.validate().expect("defaults are valid")),

@@ -8,10 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use xds::hl7v2::Message;
+use xds::model::CertificateKind;
+use xds::net::http::{TlsListener, accept_tls};
 use xds::net::mllp::{FrameError, FrameLimits, FrameReader, write_frame};
+use xds::net::tls::Peer;
 
 use crate::identity::IdentityOutcome;
 use crate::identity::feed::{self, AckCode, ErrorCondition, FeedError, FeedSettings};
@@ -49,9 +53,10 @@ fn now() -> String {
 }
 
 /// Serves the feed until `shutdown` resolves; connections then get `grace` to finish the
-/// message they are on.
+/// message they are on. With `tls`, each connection completes a mutual TLS handshake first.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsListener>,
     registry: Registry,
     settings: MllpSettings,
     shutdown: impl Future<Output = ()>,
@@ -86,8 +91,17 @@ pub async fn serve(
                 };
                 let feed = Arc::clone(&feed);
                 let stopped = stopped.clone();
+                let tls = tls.clone();
                 tasks.spawn(async move {
-                    connection(feed, stream, peer, stopped).await;
+                    let _ = stream.set_nodelay(true);
+                    match tls {
+                        None => connection(feed, stream, peer, Peer::default(), stopped).await,
+                        Some(tls) => {
+                            if let Some((stream, certificate)) = accept_tls(&tls, stream, peer).await {
+                                connection(feed, stream, peer, certificate, stopped).await;
+                            }
+                        }
+                    }
                     drop(permit);
                 });
             }
@@ -99,13 +113,13 @@ pub async fn serve(
     tasks.abort_all();
 }
 
-async fn connection(
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     feed: Arc<Feed>,
-    stream: TcpStream,
+    stream: S,
     peer: SocketAddr,
+    certificate: Peer,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let _ = stream.set_nodelay(true);
     let mut frames = FrameReader::new(stream, feed.settings.limits);
     tracing::debug!(%peer, "MLLP connection");
     loop {
@@ -131,7 +145,7 @@ async fn connection(
                 return;
             }
         };
-        let ack = handle(&feed, &bytes, peer).await;
+        let ack = handle(&feed, &bytes, peer, &certificate).await;
         if let Err(error) = write_frame(frames.get_mut(), ack.as_bytes()).await {
             tracing::warn!(%peer, %error, "MLLP acknowledgement not sent; connection closed");
             return;
@@ -140,7 +154,7 @@ async fn connection(
 }
 
 /// One message to its acknowledgement.
-async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr) -> String {
+async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr, certificate: &Peer) -> String {
     let settings = &feed.settings.feed;
     let control_id = format!(
         "XDSACK{}-{}",
@@ -161,6 +175,24 @@ async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr) -> String {
         }
     };
     let msh = message.msh();
+    // Identity feeds come from a structure's systems, never from a professional's own card.
+    if let Some(identity) = certificate
+        .identity
+        .as_ref()
+        .filter(|identity| identity.kind == CertificateKind::Professional)
+    {
+        tracing::warn!(%peer, subject = %identity.subject, "ITI-8 refused (AR): a professional card certificate");
+        let error = FeedError {
+            ack: AckCode::Reject,
+            condition: ErrorCondition::ApplicationInternal,
+            location: None,
+            text: format!(
+                "patient identity feeds are accepted from structure certificates only, not from {}",
+                identity.subject
+            ),
+        };
+        return feed::acknowledge(Some(&message), Err(&error), settings, &control_id, &now());
+    }
     let their_id = message.value(msh, 10, 1);
     let sender = format!("{}/{}", message.value(msh, 3, 1), message.value(msh, 4, 1));
     let answer = match feed::interpret(&message, feed.registry.identity_policy(), settings) {

@@ -23,6 +23,7 @@ const NOOP_ANSWER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soap:Envel
 
 /// Answers one request.
 pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<ResponseBody> {
+    let peer = http::peer_of(&request);
     let path = request.uri().path();
     let is_soap = routes.soap_paths.iter().any(|soap_path| soap_path == path);
     let is_noop = routes.noop_path.as_deref() == Some(path);
@@ -57,7 +58,7 @@ pub async fn route(routes: Arc<Routes>, request: Request<Incoming>) -> Response<
     }
     routes
         .soap
-        .handle(&content_type, &body)
+        .handle(&peer, &content_type, &body)
         .await
         .into_response()
 }

@@ -9,6 +9,8 @@ use xds::model::{Metadata, QueryResponse};
 use xds::net::soap::{
     HttpAnswer, body_mismatch, content_type_action, envelope_answer, fault, served_transaction,
 };
+use xds::net::tls::Peer;
+use xds::net::trust::Trust;
 use xds::transaction::Transaction;
 use xds::transform::{self, Options};
 use xds::wire::{self, Body, DecodeError, ErrorClass, FaultCode, Limits, MemorySink, OutContent};
@@ -24,6 +26,7 @@ const LARGE_BODY: usize = 64 * 1024;
 pub struct SoapEndpoint {
     registry: Registry,
     limits: Arc<Limits>,
+    trust: Trust,
 }
 
 /// Encodes a response envelope, as MTOM when the request was MTOM.
@@ -61,10 +64,11 @@ fn query_response(response: &QueryResponse) -> Body<OutContent> {
 }
 
 impl SoapEndpoint {
-    pub fn new(registry: Registry, limits: Limits) -> Self {
+    pub fn new(registry: Registry, limits: Limits, trust: Trust) -> Self {
         Self {
             registry,
             limits: Arc::new(limits),
+            trust,
         }
     }
 
@@ -72,8 +76,9 @@ impl SoapEndpoint {
         &self.limits
     }
 
-    /// Handles one POSTed SOAP message.
-    pub async fn handle(&self, content_type: &str, body: &[u8]) -> HttpAnswer {
+    /// Handles one POSTed SOAP message that came over `peer`'s connection. The caller is
+    /// authenticated (certificate, VIHF assertion) before the transaction is looked at.
+    pub async fn handle(&self, peer: &Peer, content_type: &str, body: &[u8]) -> HttpAnswer {
         let decode = || {
             let mut sink = MemorySink::default();
             wire::decode_message(content_type, body, &self.limits, &mut sink)
@@ -95,6 +100,13 @@ impl SoapEndpoint {
         let header = message.envelope.header;
         let mtom = message.mtom;
         let relates_to = header.message_id.clone();
+        let caller = match self.trust.caller(peer, header.security.as_ref()) {
+            Ok(caller) => caller,
+            Err(refusal) => {
+                tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "caller refused");
+                return refusal.answer(relates_to);
+            }
+        };
         let served: Vec<Transaction> = [
             Transaction::Iti42,
             Transaction::Iti18,
@@ -112,7 +124,7 @@ impl SoapEndpoint {
             (Transaction::Iti42, Body::SubmitObjects(request)) => {
                 let response =
                     match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
-                        Ok(metadata) => self.registry.register(metadata).await,
+                        Ok(metadata) => self.registry.register_as(&caller, metadata).await,
                         Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)
@@ -120,14 +132,14 @@ impl SoapEndpoint {
             (Transaction::Iti57, Body::SubmitObjects(request)) => {
                 let response =
                     match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
-                        Ok(metadata) => self.registry.update(metadata).await,
+                        Ok(metadata) => self.registry.update_as(&caller, metadata).await,
                         Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)
             }
             (Transaction::Iti18, Body::AdhocQuery(request)) => {
                 let response = match transform::stored_query_from_wire(&request) {
-                    Ok(query) => self.registry.query(query).await,
+                    Ok(query) => self.registry.query_as(&caller, query).await,
                     Err(errors) => QueryResponse {
                         response: RegistryResponse::from_errors(errors),
                         metadata: Metadata::default(),

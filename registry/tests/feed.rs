@@ -59,6 +59,7 @@ impl Feed {
             &Output {
                 log_level: "info",
                 stderr: Some(&log),
+                ..Output::default()
             },
         );
         Self {

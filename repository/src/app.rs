@@ -154,7 +154,16 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
     let store = open_store(settings)?;
     let served = runtime_handle.block_on(async {
         // The client's connection pool needs the runtime.
-        let registry = SoapRegistryClient::new(&settings.registry_url, settings.registry_timeout)
+        // The repository calls the registry with its own certificate (the listener's).
+        let client_tls = settings
+            .tls
+            .as_ref()
+            .map(|files| {
+                xds::net::tls::client_config(&files.certificate, &files.private_key, &files.trust_anchors)
+            })
+            .transpose()
+            .map_err(|error| Failure::usage(format!("configuration: {error}")))?;
+        let registry = SoapRegistryClient::new(&settings.registry_url, settings.registry_timeout, client_tls)
             .map_err(|error| Failure {
                 code: 64,
                 message: error.to_string(),
@@ -163,6 +172,12 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
             code: 64,
             message: format!("configuration: {error}"),
         })?;
+        let security = xds::net::security::ListenerSecurity::load(
+            settings.tls.as_ref(),
+            settings.trust.clone(),
+            Arc::clone(&profile),
+        )
+        .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
         let repository = Repository::with_profile(
             Arc::clone(&store),
             Arc::new(registry),
@@ -180,10 +195,11 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
             .local_addr()
             .map_err(|error| runtime(error.to_string()))?;
         if settings.insecure {
-            tracing::warn!("--insecure: plain HTTP without client certificates; development and benchmarks only");
+            tracing::warn!("--insecure: plain HTTP without client certificates or assertions; development and benchmarks only");
         }
         tracing::info!(
             version = env!("CARGO_PKG_VERSION"),
+            tls = !settings.insecure,
             soap = %address,
             paths = ?settings.soap_paths,
             repository_unique_id = %settings.service.repository_unique_id,
@@ -206,7 +222,7 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
             })
         };
         let routes = Arc::new(Routes {
-            soap: SoapEndpoint::new(repository, settings.limits.clone()),
+            soap: SoapEndpoint::new(repository, settings.limits.clone(), security.trust.clone()),
             soap_paths: Arc::new(settings.soap_paths.clone()),
             noop: settings.noop.as_ref().map(|(path, size)| {
                 (
@@ -217,7 +233,7 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
         });
         say(&format!("listening on {address} (soap)"));
         let handler = move |request| soap::route(Arc::clone(&routes), request);
-        http::serve(listener, handler, shutdown_signal(), settings.shutdown_grace).await;
+        http::serve(listener, security.tls.clone(), handler, shutdown_signal(), settings.shutdown_grace).await;
         let _ = stop_settling.send(());
         let _ = settler.await;
         Ok::<(), Failure>(())

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use xds::model::Oid;
+use xds::net::security::{TlsConfig, TrustConfig};
+use xds::net::tls::TlsFiles;
+use xds::net::trust::TrustSettings;
 
 use crate::service::ServiceSettings;
 use crate::store::rocks::RocksSettings;
@@ -23,6 +26,11 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Validation profile (`ihe-xds-b`, `fr-dmp`) and its files; the registry's `[profile]`.
     pub profile: xds_profiles::ProfileConfig,
+    /// Mutual TLS of the listener and of the calls to the registry (the repository's own
+    /// certificate); required unless `server.insecure`.
+    pub tls: TlsConfig,
+    /// How callers are authenticated (VIHF assertion checks), as the registry's `[trust]`.
+    pub trust: TrustConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +172,9 @@ pub struct Settings {
     pub service: ServiceSettings,
     pub limits: xds::wire::Limits,
     pub profile: xds_profiles::ProfileConfig,
+    /// None with `insecure`.
+    pub tls: Option<TlsFiles>,
+    pub trust: TrustSettings,
 }
 
 impl Config {
@@ -185,7 +196,6 @@ impl Config {
             .collect();
         let listen = xds::net::daemon::check_server(
             &self.server.listen,
-            self.server.insecure,
             &[
                 (
                     "server.grpc_listen (--grpc-listen)",
@@ -206,8 +216,15 @@ impl Config {
                 self.repository.repository_unique_id
             ));
         }
-        if let Err(error) = xds::net::client::SoapClient::parse_url(&self.repository.registry_url) {
-            problems.push(format!("repository.registry_url: {error}"));
+        let tls = self.tls.files(self.server.insecure, &mut problems);
+        let trust = self.trust.settings(&mut problems);
+        match xds::net::client::SoapClient::parse_url(&self.repository.registry_url) {
+            Err(error) => problems.push(format!("repository.registry_url: {error}")),
+            Ok(url) if url.scheme_str() == Some("https") && self.server.insecure => problems.push(
+                "repository.registry_url is https but the repository runs --insecure (no certificate to present)"
+                    .to_owned(),
+            ),
+            Ok(_) => {}
         }
         if self.repository.registry_timeout_seconds == 0
             || self.repository.settle_interval_seconds == 0
@@ -281,6 +298,8 @@ impl Config {
             registry_url: self.repository.registry_url.clone(),
             registry_timeout,
             profile: self.profile.clone(),
+            tls,
+            trust,
             service: ServiceSettings {
                 repository_unique_id,
                 in_doubt_after,
@@ -336,8 +355,11 @@ mod tests {
         let sample: Config = toml::from_str(include_str!("../repository.example.toml"))
             .expect("the sample parses with no unknown key");
         let settings = sample.validate().expect("the sample is valid");
-        let mut defaults = Config::default();
-        defaults.server.insecure = true;
+        let mut defaults = Config {
+            tls: sample.tls.clone(),
+            ..Config::default()
+        };
+        defaults.trust.forwarders = sample.trust.forwarders.clone();
         assert_eq!(
             format!("{settings:?}"),
             format!("{:?}", defaults.validate().expect("defaults are valid")),

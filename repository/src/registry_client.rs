@@ -57,11 +57,17 @@ pub struct SoapRegistryClient {
 }
 
 impl SoapRegistryClient {
-    /// `url`: the registry's ITI-42 endpoint (ITI-18 is asked at the same address).
-    pub fn new(url: &str, timeout: Duration) -> Result<Self, ClientError> {
+    /// `url`: the registry's ITI-42 endpoint (ITI-18 is asked at the same address); an
+    /// `https://` URL needs `tls` (the repository's own certificate, the registry's CA).
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<Self, ClientError> {
+        let client = SoapClient::new(timeout, 16 << 20, tls);
         Ok(Self {
-            client: SoapClient::new(timeout, 16 << 20),
-            url: SoapClient::parse_url(url)?,
+            url: client.url(url)?,
+            client,
             limits: Limits {
                 max_message_bytes: 16 << 20,
                 max_envelope_bytes: 16 << 20,

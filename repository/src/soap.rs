@@ -17,6 +17,8 @@ use xds::net::soap::{
     HttpAnswer, body_mismatch, content_type_action, envelope_answer, fault, random_bytes,
     random_uuid_urn, served_transaction,
 };
+use xds::net::tls::Peer;
+use xds::net::trust::Trust;
 use xds::transaction::Transaction;
 use xds::transform::{self, Options, Violation};
 use xds::wire::{
@@ -95,10 +97,12 @@ impl NoopAnswer {
 pub struct SoapEndpoint {
     repository: Repository,
     limits: Arc<Limits>,
+    trust: Trust,
 }
 
 /// Answers one request.
 pub async fn route(routes: Arc<Routes>, request: Request<HyperBody>) -> Response<ResponseBody> {
+    let peer = http::peer_of(&request);
     let path = request.uri().path();
     if let Some((noop_path, answer)) = &routes.noop
         && noop_path == path
@@ -145,7 +149,7 @@ pub async fn route(routes: Arc<Routes>, request: Request<HyperBody>) -> Response
         }
         _ => Incoming::Streamed(BodyReader::new(request.into_body())),
     };
-    routes.soap.handle(content_type, body).await
+    routes.soap.handle(&peer, content_type, body).await
 }
 
 /// Retrieve answers whose documents add up to at most this are read before answering, on the
@@ -210,15 +214,23 @@ fn header_safe(mime_type: &str) -> &str {
 }
 
 impl SoapEndpoint {
-    pub fn new(repository: Repository, limits: Limits) -> Self {
+    pub fn new(repository: Repository, limits: Limits, trust: Trust) -> Self {
         Self {
             repository,
             limits: Arc::new(limits),
+            trust,
         }
     }
 
-    /// Handles one POSTed SOAP message whose body is still arriving.
-    pub async fn handle(&self, content_type: String, body: Incoming) -> Response<ResponseBody> {
+    /// Handles one POSTed SOAP message whose body is still arriving, from `peer`'s connection.
+    /// The caller is authenticated (certificate, VIHF assertion) before the transaction is
+    /// looked at; a refused caller's uploaded documents are dropped.
+    pub async fn handle(
+        &self,
+        peer: &Peer,
+        content_type: String,
+        body: Incoming,
+    ) -> Response<ResponseBody> {
         let store = Arc::clone(self.repository.store());
         let limits = Arc::clone(&self.limits);
         let decoding_type = content_type.clone();
@@ -250,6 +262,14 @@ impl SoapEndpoint {
         };
         let header = message.envelope.header;
         let relates_to = header.message_id.clone();
+        let caller = match self.trust.caller(peer, header.security.as_ref()) {
+            Ok(caller) => caller,
+            Err(refusal) => {
+                drop(uploads);
+                tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "caller refused");
+                return refusal.answer(relates_to).into_response();
+            }
+        };
         let served: Vec<Transaction> = SERVED
             .into_iter()
             .filter(|transaction| self.repository.profile().allows(*transaction))
@@ -285,6 +305,11 @@ impl SoapEndpoint {
                                 .collect(),
                         ),
                         Ok(_) if !orphans.is_empty() => RegistryResponse::from_errors(orphans),
+                        Ok(request) if !caller.check_submission(&request.metadata).is_empty() => {
+                            RegistryResponse::from_errors(
+                                caller.check_submission(&request.metadata),
+                            )
+                        }
                         Ok(request) => {
                             self.repository
                                 .provide_and_register(request, header.security, uploads)

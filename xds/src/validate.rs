@@ -159,6 +159,13 @@ pub trait Profile: Send + Sync + std::fmt::Debug {
     fn rules(&self) -> &[Rule];
     /// Records the profile's findings for a submission.
     fn validate_submission(&self, metadata: &Metadata, findings: &mut Findings);
+
+    /// The profile's checks of a verified VIHF assertion's codes (value sets): one message
+    /// per problem. The structural checks are the trust layer's; by default none more.
+    fn check_assertion(&self, assertion: &Assertion) -> Vec<String> {
+        let _ = assertion;
+        Vec::new()
+    }
     /// Whether the affinity domain uses a transaction at all (the DMP has no ITI-62/ITI-86,
     /// dmp-profile.md §8 rule 46); daemons answer the others with an ActionNotSupported fault.
     fn allows(&self, transaction: crate::transaction::Transaction) -> bool {

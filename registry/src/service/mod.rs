@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
-use xds::model::{Cx, Metadata, QueryResponse, RemoveMetadata, StoredQueryRequest};
+use xds::model::{Caller, Cx, Metadata, QueryResponse, RemoveMetadata, StoredQueryRequest};
 use xds::validate::{Profile, Receiver, registry_errors, validate_submission, validate_update};
 
 use crate::identity::{IdentityCommand, IdentityPolicy, MessageKey};
@@ -90,6 +90,11 @@ impl Registry {
         &*self.profile
     }
 
+    /// The profile, shared (the trust layer checks assertion codes with it).
+    pub fn profile_arc(&self) -> Arc<dyn Profile> {
+        Arc::clone(&self.profile)
+    }
+
     pub fn store(&self) -> &Arc<dyn MetadataStore> {
         &self.store
     }
@@ -101,6 +106,40 @@ impl Registry {
             Receiver::Registry,
             &*self.profile,
         ))
+    }
+
+    /// ITI-42 for `caller`: the submission must agree with the caller's assertion (patient,
+    /// author structure or person) before anything else.
+    pub async fn register_as(&self, caller: &Caller, metadata: Metadata) -> RegistryResponse {
+        let errors = caller.check_submission(&metadata);
+        if !errors.is_empty() {
+            return RegistryResponse::from_errors(errors);
+        }
+        self.register(metadata).await
+    }
+
+    /// ITI-57 for `caller` (same checks as [`Registry::register_as`]).
+    pub async fn update_as(&self, caller: &Caller, metadata: Metadata) -> RegistryResponse {
+        let errors = caller.check_submission(&metadata);
+        if !errors.is_empty() {
+            return RegistryResponse::from_errors(errors);
+        }
+        self.update(metadata).await
+    }
+
+    /// ITI-18 for `caller`: a query naming a patient must name the assertion's.
+    pub async fn query_as(&self, caller: &Caller, request: StoredQueryRequest) -> QueryResponse {
+        if let Some(Err(error)) = request
+            .query
+            .patient()
+            .map(|patient| caller.check_patient(patient))
+        {
+            return QueryResponse {
+                response: RegistryResponse::from_errors(vec![error]),
+                metadata: Metadata::default(),
+            };
+        }
+        self.query(request).await
     }
 
     /// ITI-42 Register Document Set-b. The answer is sent once the submission is durable.

@@ -600,6 +600,37 @@ impl Dtm {
         ))
     }
 
+    /// The Unix time (UTC) of the start of this DTM's period; None before 1970 or when a
+    /// field is out of range.
+    pub fn to_unix_seconds(&self) -> Option<i64> {
+        let field = |range: std::ops::Range<usize>, default: i64| -> Option<i64> {
+            match self.0.get(range) {
+                Some(digits) => digits.parse().ok(),
+                None => Some(default),
+            }
+        };
+        let (year, month, day) = (field(0..4, 1970)?, field(4..6, 1)?, field(6..8, 1)?);
+        let (hour, minute, second) = (field(8..10, 0)?, field(10..12, 0)?, field(12..14, 0)?);
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        // Days since 1970-01-01 from a civil date (H. Hinnant's algorithm, the inverse above).
+        let year = if month <= 2 { year - 1 } else { year };
+        let era = year.div_euclid(400);
+        let year_of_era = year.rem_euclid(400);
+        let month_index = if month > 2 { month - 3 } else { month + 9 };
+        let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = era * 146_097 + day_of_era - 719_468;
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+        (seconds >= 0).then_some(seconds)
+    }
+
     pub fn precision(&self) -> DtmPrecision {
         match self.0.len() {
             4 => DtmPrecision::Year,

@@ -8,6 +8,7 @@
 //! Architecture invariant: this module never imports `wire`; the transforms in
 //! `crate::transform` are the only bridge between XML and these types.
 
+pub mod caller;
 pub mod hl7;
 pub mod ids;
 pub mod ins;
@@ -16,6 +17,10 @@ pub mod metadata;
 pub mod query;
 pub mod vocabulary;
 
+pub use caller::{
+    AccessMode, Assertion, AuthenticationMode, Caller, CertificateIdentity, CertificateKind,
+    CodedValue,
+};
 pub use hl7::{Ce, Composite, Cx, Dtm, DtmPrecision, Hd, Hl7Error, Xcn, Xon, Xtn};
 pub use ids::{IdError, ObjectId, Oid, UniqueId, Uuid};
 pub use ins::{Ins, InsError, InsKind, InsPolicy};

@@ -305,6 +305,19 @@ pub enum StoredQuery {
 }
 
 impl StoredQuery {
+    /// The patient the query names (`$XDSDocumentEntryPatientId`, ..., `$patientId`), if any.
+    pub fn patient(&self) -> Option<&Cx> {
+        match self {
+            Self::FindDocuments(query) | Self::FindDocumentsByReferenceId(query) => {
+                Some(&query.patient_id)
+            }
+            Self::FindSubmissionSets(query) => Some(&query.patient_id),
+            Self::FindFolders(query) => Some(&query.patient_id),
+            Self::GetAll(query) => Some(&query.patient_id),
+            _ => None,
+        }
+    }
+
     pub fn id(&self) -> StoredQueryId {
         match self {
             Self::FindDocuments(_) => StoredQueryId::FindDocuments,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, Uri};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -14,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 /// acted on the request anyway (the outcome is then in doubt).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{url}: not an http:// URL")]
+    #[error("{url}: not an http:// or https:// URL (https needs the client's TLS configuration)")]
     Url { url: String },
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
@@ -33,6 +34,13 @@ impl ClientError {
     }
 }
 
+/// The ring provider supports the safe default protocol versions; this is never reached.
+fn unreachable_config() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth()
+}
+
 /// An HTTP answer, read whole.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -44,33 +52,72 @@ pub struct Reply {
 /// A pooled HTTP/1.1 client for SOAP exchanges.
 #[derive(Debug, Clone)]
 pub struct SoapClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
+    tls: bool,
     max_answer_bytes: usize,
 }
 
 impl SoapClient {
-    /// `timeout` bounds each whole exchange (connect, send, read the answer).
-    pub fn new(timeout: Duration, max_answer_bytes: usize) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
+    /// `timeout` bounds each whole exchange (connect, send, read the answer). With `tls`
+    /// (mutual TLS: the client's own certificate, the servers' trust anchors) the client posts
+    /// to `https://` URLs, reusing connections and TLS sessions.
+    pub fn new(
+        timeout: Duration,
+        max_answer_bytes: usize,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let has_tls = tls.is_some();
+        let config = tls.unwrap_or_else(|| {
+            // Never used to connect (https URLs are refused without a configuration).
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map(|builder| {
+                builder
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth()
+            })
+            .unwrap_or_else(|_| unreachable_config())
+        });
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .build(connector);
         Self {
             client,
             timeout,
+            tls: has_tls,
             max_answer_bytes,
         }
     }
 
     /// Checks that `url` is something this client can post to.
+    pub fn url(&self, url: &str) -> Result<Uri, ClientError> {
+        let uri = Self::parse_url(url)?;
+        if uri.scheme_str() == Some("https") && !self.tls {
+            return Err(ClientError::Url {
+                url: url.to_owned(),
+            });
+        }
+        Ok(uri)
+    }
+
+    /// Checks that `url` is an http:// or https:// URL.
     pub fn parse_url(url: &str) -> Result<Uri, ClientError> {
         let uri: Uri = url.parse().map_err(|_| ClientError::Url {
             url: url.to_owned(),
         })?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
             return Err(ClientError::Url {
                 url: url.to_owned(),
             });

@@ -61,11 +61,9 @@ pub fn exit(name: &str, result: Result<(), Failure>) -> ExitCode {
 }
 
 /// The `[server]` checks both daemons make, each problem appended to `problems`: the listen
-/// address, plain HTTP (the only mode until mutual TLS exists), listeners this version does
-/// not have (`(name, value)` pairs), and endpoint paths. Returns the listen address if valid.
+/// address, listeners this version does not have (`(name, value)` pairs), and endpoint paths. Returns the listen address if valid.
 pub fn check_server(
     listen: &str,
-    insecure: bool,
     unavailable: &[(&str, &Option<String>)],
     paths: &[&String],
     problems: &mut Vec<String>,
@@ -73,13 +71,6 @@ pub fn check_server(
     let address = listen.parse().ok();
     if address.is_none() {
         problems.push(format!("server.listen {listen:?} is not ADDR:PORT"));
-    }
-    if !insecure {
-        problems.push(
-            "mutual TLS is not available yet (it arrives with the trust work); run with \
-             --insecure (server.insecure = true) on a trusted network only"
-                .to_owned(),
-        );
     }
     for (name, value) in unavailable {
         if value.is_some() {

@@ -27,6 +27,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
+use super::tls::{IdentityRules, Peer, identity_of};
+
 /// The body type of every answer: whole (`full`) or streamed (`channel_body`).
 pub type ResponseBody = BoxBody<Bytes, io::Error>;
 
@@ -112,9 +114,68 @@ pub async fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(address).await
 }
 
+/// Mutual TLS of a listener: the acceptor and how client certificates are read.
+#[derive(Clone)]
+pub struct TlsListener {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub rules: IdentityRules,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TlsListener")
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Longest TLS handshake accepted.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Completes a server handshake and reads the client certificate; a failure is logged with
+/// the peer's address and the connection dropped.
+pub async fn accept_tls(
+    tls: &TlsListener,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+) -> Option<(tokio_rustls::server::TlsStream<tokio::net::TcpStream>, Peer)> {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor.accept(stream)).await;
+    let stream = match handshake {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            tracing::info!(%peer, %error, "TLS handshake refused");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!(%peer, "TLS handshake timed out");
+            return None;
+        }
+    };
+    let certificate = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|certificate| certificate.clone().into_owned());
+    let identity = certificate
+        .as_ref()
+        .and_then(|der| identity_of(der, &tls.rules).ok());
+    Some((
+        stream,
+        Peer {
+            certificate,
+            identity,
+        },
+    ))
+}
+
 /// Serves `handler` until `shutdown` resolves, then drains connections for at most `grace`.
+/// With `tls`, every connection completes a mutual TLS handshake first; each request carries
+/// the connection's [`Peer`] as an extension (an empty one on a plain listener).
 pub async fn serve<H, F>(
     listener: TcpListener,
+    tls: Option<TlsListener>,
     handler: H,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
@@ -129,11 +190,13 @@ pub async fn serve<H, F>(
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
         .keep_alive(true);
+    let builder = Arc::new(builder);
+    let tls = tls.map(Arc::new);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
+                let (stream, address) = match accepted {
                     Ok(pair) => pair,
                     Err(error) => {
                         // Out of file descriptors and the like: wait a little, keep serving.
@@ -144,15 +207,19 @@ pub async fn serve<H, F>(
                 };
                 let _ = stream.set_nodelay(true);
                 let handler = Arc::clone(&handler);
-                let service = hyper::service::service_fn(move |request| {
-                    let answer = handler(request);
-                    async move { Ok::<_, Infallible>(answer.await) }
-                });
-                let connection = builder.serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
+                let builder = Arc::clone(&builder);
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%peer, %error, "connection ended with an error");
+                    match tls {
+                        None => {
+                            serve_connection(&builder, watcher, TokioIo::new(stream), Peer::default(), handler, address).await;
+                        }
+                        Some(tls) => {
+                            if let Some((stream, peer)) = accept_tls(&tls, stream, address).await {
+                                serve_connection(&builder, watcher, TokioIo::new(stream), peer, handler, address).await;
+                            }
+                        }
                     }
                 });
             }
@@ -164,6 +231,39 @@ pub async fn serve<H, F>(
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
     }
+}
+
+async fn serve_connection<IO, H, F>(
+    builder: &http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    io: IO,
+    peer: Peer,
+    handler: Arc<H>,
+    address: SocketAddr,
+) where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    let peer = Arc::new(peer);
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(Arc::clone(&peer));
+        let answer = handler(request);
+        async move { Ok::<_, Infallible>(answer.await) }
+    });
+    let connection = watcher.watch(builder.serve_connection(io, service));
+    if let Err(error) = connection.await {
+        tracing::debug!(peer = %address, %error, "connection ended with an error");
+    }
+}
+
+/// The peer of the connection a request came on.
+pub fn peer_of(request: &Request<Incoming>) -> Arc<Peer> {
+    request
+        .extensions()
+        .get::<Arc<Peer>>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Bytes in flight between the network and a blocking reader or writer, per message.

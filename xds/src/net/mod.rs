@@ -8,11 +8,16 @@
 //! - [`client`]: a pooled SOAP-over-HTTP client (the repository registering with a registry).
 //! - [`mllp`]: MLLP framing (HL7 v2 over TCP) with size and time limits, and a client.
 //! - [`signal`]: the shutdown signal (SIGINT, SIGTERM).
+//! - [`tls`]: mutual TLS configuration and what client certificates say about their holder.
+//! - [`trust`]: the VIHF assertion verified into the request's `Caller`.
 //! - [`daemon`]: logging, standard output lines and exit codes of the daemon binaries.
 
 pub mod client;
 pub mod daemon;
 pub mod http;
 pub mod mllp;
+pub mod security;
 pub mod signal;
 pub mod soap;
+pub mod tls;
+pub mod trust;

@@ -11,6 +11,7 @@
 
 pub mod attachment;
 mod decode;
+pub mod dom;
 pub mod encode;
 pub mod error;
 pub mod limits;

@@ -952,7 +952,7 @@ fn resolve_reference_name(name: &str) -> Option<char> {
 }
 
 /// A GeneralRef event's character, if it is a defined reference to an XML character.
-fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+pub(crate) fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Option<char> {
     resolve_reference_name(reference).filter(|character| is_xml_char(*character))
 }
 
