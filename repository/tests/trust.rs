@@ -577,6 +577,21 @@ fn the_repository_forwards_the_callers_assertion_with_its_own_certificate() {
         "{}",
         answer.text()
     );
+    // The repository's own bookkeeping (settling a submission in doubt) carries no assertion:
+    // accepted from a forwarder's certificate only.
+    let own = post_as(
+        &secure,
+        secure.registry.address,
+        REGISTRY_PATH,
+        Some("repository"),
+        &envelope_with_assertion(Transaction::Iti18, &find_body(DMP_PATIENT), None),
+    )
+    .expect("an answer");
+    assert!(
+        own.text().contains("ResponseStatusType:Success"),
+        "{}",
+        own.text()
+    );
     // A certificate that is not a configured forwarder cannot pass someone else's assertion.
     let forwarded_by_stranger = post_as(
         &secure,

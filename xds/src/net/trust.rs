@@ -506,9 +506,13 @@ fn verify_signature(
 /// `xs:dateTime` in UTC (`Z` or an offset) to seconds since the epoch.
 fn parse_instant(text: &str) -> Option<i64> {
     let text = text.trim();
+    if !text.is_ascii() {
+        return None;
+    }
     let (date_time, offset) = if let Some(stripped) = text.strip_suffix('Z') {
         (stripped, 0)
-    } else if text.len() > 6 && matches!(&text[text.len() - 6..text.len() - 5], "+" | "-") {
+    } else if text.len() > 6 && matches!(text.get(text.len() - 6..text.len() - 5), Some("+" | "-"))
+    {
         let (body, zone) = text.split_at(text.len() - 6);
         let sign = if zone.starts_with('-') { -1 } else { 1 };
         let hours: i64 = zone.get(1..3)?.parse().ok()?;
@@ -813,5 +817,7 @@ mod tests {
         assert_eq!(parse_instant("1970-01-01T01:00:10.123+01:00"), Some(10));
         assert_eq!(parse_instant("1970-01-01T00:00:10"), None);
         assert_eq!(parse_instant("yesterday"), None);
+        assert_eq!(parse_instant("2026-11-23T10:00:00+01:0é"), None);
+        assert_eq!(parse_instant("é"), None);
     }
 }
