@@ -197,3 +197,52 @@ fn our_exclusive_canonical_form_is_xmllints() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn a_remembered_assertion_still_expires_and_a_changed_one_is_verified_again() {
+    let dir = TempDir::new("pki-cache");
+    let pki_dir = dir.path().join("pki");
+    pki::init(&pki_dir).expect("pki init");
+    let spec = VihfSpec {
+        issued_ago: 0,
+        lifetime: 600,
+        ..VihfSpec::structure(Some(PATIENT))
+    };
+    let assertion = pki::sign_vihf(&pki_dir, &spec).expect("sign");
+    let trust = verifier();
+    let structure = peer(&pki_dir, "structure");
+    let security = header(&assertion, Vec::new());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    for _ in 0..2 {
+        trust
+            .caller_at(&structure, Some(&security), now)
+            .expect("valid, then remembered");
+    }
+    // Still within NotOnOrAfter + skew (600 + 120 s), then past it.
+    trust
+        .caller_at(&structure, Some(&security), now + 700)
+        .expect("within the skew");
+    let refusal = trust
+        .caller_at(&structure, Some(&security), now + 800)
+        .expect_err("expired although remembered");
+    assert_eq!(refusal.subcode, "wsse:MessageExpired");
+    // The same bytes from another certificate are not the remembered caller.
+    let refusal = trust
+        .caller_at(&peer(&pki_dir, "structure-b"), Some(&security), now)
+        .expect_err("another certificate");
+    assert_eq!(refusal.subcode, "wsse:FailedAuthentication");
+    let changed = header(
+        &assertion.replace("MARTIN Philippe", "MARTIN Paul"),
+        Vec::new(),
+    );
+    assert_eq!(
+        trust
+            .caller_at(&structure, Some(&changed), now)
+            .expect_err("changed")
+            .subcode,
+        "wsse:FailedCheck"
+    );
+}

@@ -126,10 +126,18 @@ const FAILED_CHECK: &str = "wsse:FailedCheck";
 const UNSUPPORTED_ALGORITHM: &str = "wsse:UnsupportedAlgorithm";
 const EXPIRED: &str = "wsse:MessageExpired";
 
+/// Verified assertions remembered at most (a full cache keeps the unexpired ones, or starts
+/// over).
+const VERIFIED_CAPACITY: usize = 8192;
+
+/// Verified callers by SHA-256 of (client certificate, header bytes), with their end of validity.
+type Verified = std::sync::Mutex<std::collections::HashMap<[u8; 32], (Caller, i64)>>;
+
 /// The verifier of callers, shared by every request of a listener.
 #[derive(Clone)]
 pub struct Trust {
     settings: Arc<TrustSettings>,
+    verified: Arc<Verified>,
     forwarders: Arc<Vec<Vec<(String, String)>>>,
     /// Chains, validity and revocation of forwarded assertions' signers.
     verifier: Option<Arc<dyn ClientCertVerifier>>,
@@ -159,6 +167,7 @@ impl Trust {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             settings: Arc::new(settings),
+            verified: Arc::new(Verified::default()),
             forwarders: Arc::new(forwarders),
             verifier,
             codes,
@@ -191,16 +200,77 @@ impl Trust {
     /// The caller of a request that came over `peer` with the WS-Security header `security`.
     /// A plain (insecure) connection gives an anonymous caller.
     pub fn caller(&self, peer: &Peer, security: Option<&RawXml>) -> Result<Caller, Refusal> {
-        let (Some(certificate), Some(identity)) = (&peer.certificate, &peer.identity) else {
+        self.caller_at(peer, security, now_seconds())
+    }
+
+    /// [`Trust::caller`] at `now` (seconds since the epoch). A verified assertion is
+    /// remembered for the same certificate and the same header bytes until it would expire, so
+    /// a workstation that sends one assertion for a whole session pays the signature check
+    /// once; the validity window is checked on every request.
+    pub fn caller_at(
+        &self,
+        peer: &Peer,
+        security: Option<&RawXml>,
+        now: i64,
+    ) -> Result<Caller, Refusal> {
+        let (Some(certificate), Some(_)) = (&peer.certificate, &peer.identity) else {
             return Ok(Caller::anonymous());
+        };
+        let Some(raw) = security else {
+            return self.verify(peer, None, now).map(|(caller, _)| caller);
+        };
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(certificate.as_ref());
+        for (prefix, uri) in &raw.namespaces {
+            context.update(&[0]);
+            context.update(prefix.as_bytes());
+            context.update(&[1]);
+            context.update(uri.as_bytes());
+        }
+        context.update(&[2]);
+        context.update(raw.xml.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        if let Ok(cache) = self.verified.lock() {
+            if let Some((caller, valid_until)) = cache.get(&key) {
+                if now < *valid_until {
+                    return Ok(caller.clone());
+                }
+            }
+        }
+        let (caller, valid_until) = self.verify(peer, Some(raw), now)?;
+        if let Ok(mut cache) = self.verified.lock() {
+            if cache.len() >= VERIFIED_CAPACITY {
+                cache.retain(|_, (_, until)| now < *until);
+                if cache.len() >= VERIFIED_CAPACITY {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (caller.clone(), valid_until));
+        }
+        Ok(caller)
+    }
+
+    /// The whole verification; the caller and the first instant it no longer holds.
+    fn verify(
+        &self,
+        peer: &Peer,
+        security: Option<&RawXml>,
+        now: i64,
+    ) -> Result<(Caller, i64), Refusal> {
+        let (Some(certificate), Some(identity)) = (&peer.certificate, &peer.identity) else {
+            return Ok((Caller::anonymous(), i64::MAX));
         };
         let forwarder = self.is_forwarder(identity);
         let Some(security) = security else {
             if forwarder || !self.settings.require_assertion {
-                return Ok(Caller {
-                    certificate: Some(identity.clone()),
-                    ..Caller::default()
-                });
+                return Ok((
+                    Caller {
+                        certificate: Some(identity.clone()),
+                        ..Caller::default()
+                    },
+                    i64::MAX,
+                ));
             }
             return Err(Refusal::new(
                 INVALID_SECURITY,
@@ -217,10 +287,13 @@ impl Trust {
         let assertion = match (assertions.next(), assertions.next()) {
             (Some(assertion), None) => assertion,
             (None, _) if forwarder || !self.settings.require_assertion => {
-                return Ok(Caller {
-                    certificate: Some(identity.clone()),
-                    ..Caller::default()
-                });
+                return Ok((
+                    Caller {
+                        certificate: Some(identity.clone()),
+                        ..Caller::default()
+                    },
+                    i64::MAX,
+                ));
             }
             (None, _) => {
                 return Err(Refusal::new(
@@ -259,18 +332,21 @@ impl Trust {
         } else {
             (certificate.clone(), identity.clone())
         };
-        let parsed = read_assertion(assertion, &signer_der, &self.settings)?;
+        let (parsed, valid_until) = read_assertion(assertion, &signer_der, &self.settings, now)?;
         self.check_structure(&parsed, &signer)?;
         let problems = (self.codes)(&parsed);
         if !problems.is_empty() {
             return Err(Refusal::new(INVALID_TOKEN, problems.join("; ")));
         }
-        Ok(Caller {
-            certificate: Some(identity.clone()),
-            assertion: Some(parsed),
-            signer: forwarder.then_some(signer),
-            direct_author_check: self.settings.direct_author_check,
-        })
+        Ok((
+            Caller {
+                certificate: Some(identity.clone()),
+                assertion: Some(parsed),
+                signer: forwarder.then_some(signer),
+                direct_author_check: self.settings.direct_author_check,
+            },
+            valid_until,
+        ))
     }
 
     /// dmp-profile.md §3.3 item 4 and §8 rule 17: in indirect modes the assertion's structure
@@ -565,19 +641,20 @@ impl AttributeValues<'_> {
     }
 }
 
-/// Reads and checks the assertion's contents (validity window, issuer, attributes).
+/// Reads and checks the assertion's contents (validity window at `now`, issuer, attributes);
+/// the assertion and the first instant it (or its signer's certificate) is no longer valid.
 fn read_assertion(
     assertion: &Element,
     signer: &CertificateDer<'_>,
     settings: &TrustSettings,
-) -> Result<Assertion, Refusal> {
+    now: i64,
+) -> Result<(Assertion, i64), Refusal> {
     let invalid = |message: String| Refusal::new(INVALID_TOKEN, message);
     if assertion.attribute("Version") != Some("2.0") {
         return Err(invalid(
             "the assertion is not SAML 2.0 (Version)".to_owned(),
         ));
     }
-    let now = now_seconds();
     let skew = i64::try_from(settings.clock_skew.as_secs()).unwrap_or(i64::MAX);
     let max_age = i64::try_from(settings.max_age.as_secs()).unwrap_or(i64::MAX);
     let issued = assertion
@@ -599,6 +676,10 @@ fn read_assertion(
             ),
         ));
     }
+    let mut valid_until = issued
+        .saturating_add(max_age)
+        .saturating_add(skew)
+        .saturating_add(1);
     if let Some(conditions) = assertion.child(NS_SAML2, "Conditions") {
         if let Some(not_before) = conditions.attribute("NotBefore") {
             let not_before = parse_instant(not_before)
@@ -619,6 +700,7 @@ fn read_assertion(
                     "the assertion has expired (NotOnOrAfter)",
                 ));
             }
+            valid_until = valid_until.min(not_after.saturating_add(skew));
         }
     }
     // Issuer: the signer certificate's subject.
@@ -633,6 +715,7 @@ fn read_assertion(
     let issuer_text = issuer.text().trim().to_owned();
     let (_, certificate) = X509Certificate::from_der(signer.as_ref())
         .map_err(|error| invalid(format!("signer certificate: {error}")))?;
+    valid_until = valid_until.min(certificate.validity().not_after.timestamp());
     let subject = subject_of(&certificate);
     if !parse_dn(&issuer_text).is_some_and(|issuer| same_dn(&issuer, &subject)) {
         return Err(Refusal::new(
@@ -772,23 +855,26 @@ fn read_assertion(
             invalid(format!("resource-id {text:?} is not a valid INS: {reason}"))
         })?),
     };
-    Ok(Assertion {
-        id: assertion.attribute("ID").unwrap_or_default().to_owned(),
-        issuer: issuer_text,
-        name_id,
-        version,
-        authentication,
-        structure_id,
-        sector,
-        subject_name,
-        roles,
-        access_mode,
-        patient,
-        confidentiality,
-        software_name,
-        software_homologation,
-        issue_instant: issued,
-    })
+    Ok((
+        Assertion {
+            id: assertion.attribute("ID").unwrap_or_default().to_owned(),
+            issuer: issuer_text,
+            name_id,
+            version,
+            authentication,
+            structure_id,
+            sector,
+            subject_name,
+            roles,
+            access_mode,
+            patient,
+            confidentiality,
+            software_name,
+            software_homologation,
+            issue_instant: issued,
+        },
+        valid_until,
+    ))
 }
 
 /// A patient id of the assertion: a CX `<id>^^^&<OID>&ISO^NH`, and for INS OIDs a valid
