@@ -186,9 +186,17 @@ pub(crate) fn start_registry(
     settings: &Settings,
     store: Arc<dyn MetadataStore>,
 ) -> Result<Registry, Failure> {
+    start_registry_with(settings, store, profile(&settings.profile)?)
+}
+
+fn start_registry_with(
+    settings: &Settings,
+    store: Arc<dyn MetadataStore>,
+    profile: Arc<dyn Profile>,
+) -> Result<Registry, Failure> {
     Registry::start(
         store,
-        profile(&settings.profile)?,
+        profile,
         settings.register.clone(),
         settings.query.clone(),
     )
@@ -253,14 +261,16 @@ fn serve(config: &Config) -> Result<(), Failure> {
         .thread_name("xds-registry")
         .build()
         .map_err(|error| runtime(format!("cannot start the async runtime: {error}")))?;
-    let store = open_store(&settings)?;
-    let registry = start_registry(&settings, Arc::clone(&store))?;
+    // Configuration files first (profile, TLS): a bad one stops us before the store opens.
+    let profile = profile(&settings.profile)?;
     let security = xds::net::security::ListenerSecurity::load(
         settings.tls.as_ref(),
         settings.trust.clone(),
-        registry.profile_arc(),
+        Arc::clone(&profile),
     )
     .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
+    let store = open_store(&settings)?;
+    let registry = start_registry_with(&settings, Arc::clone(&store), profile)?;
     let routes = Routes {
         soap: SoapEndpoint::new(
             registry.clone(),

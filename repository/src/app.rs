@@ -151,33 +151,38 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
         .thread_name("xds-repository")
         .build()
         .map_err(|error| runtime(format!("cannot start the async runtime: {error}")))?;
+    // Configuration files first (profile, TLS): a bad one stops us before the store opens.
+    let profile = xds_profiles::load(&settings.profile).map_err(|error| Failure {
+        code: 64,
+        message: format!("configuration: {error}"),
+    })?;
+    let security = xds::net::security::ListenerSecurity::load(
+        settings.tls.as_ref(),
+        settings.trust.clone(),
+        Arc::clone(&profile),
+    )
+    .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
+    // The repository calls the registry with its own certificate (the listener's).
+    let client_tls = settings
+        .tls
+        .as_ref()
+        .map(|files| {
+            xds::net::tls::client_config(
+                &files.certificate,
+                &files.private_key,
+                &files.trust_anchors,
+            )
+        })
+        .transpose()
+        .map_err(|error| Failure::usage(format!("configuration: {error}")))?;
     let store = open_store(settings)?;
     let served = runtime_handle.block_on(async {
         // The client's connection pool needs the runtime.
-        // The repository calls the registry with its own certificate (the listener's).
-        let client_tls = settings
-            .tls
-            .as_ref()
-            .map(|files| {
-                xds::net::tls::client_config(&files.certificate, &files.private_key, &files.trust_anchors)
-            })
-            .transpose()
-            .map_err(|error| Failure::usage(format!("configuration: {error}")))?;
         let registry = SoapRegistryClient::new(&settings.registry_url, settings.registry_timeout, client_tls)
             .map_err(|error| Failure {
                 code: 64,
                 message: error.to_string(),
             })?;
-        let profile = xds_profiles::load(&settings.profile).map_err(|error| Failure {
-            code: 64,
-            message: format!("configuration: {error}"),
-        })?;
-        let security = xds::net::security::ListenerSecurity::load(
-            settings.tls.as_ref(),
-            settings.trust.clone(),
-            Arc::clone(&profile),
-        )
-        .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
         let repository = Repository::with_profile(
             Arc::clone(&store),
             Arc::new(registry),

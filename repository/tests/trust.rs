@@ -622,6 +622,17 @@ fn a_daemon_without_its_tls_files_does_not_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(64), "{stderr}");
     assert!(stderr.contains("/nonexistent/registry.pem"), "{stderr}");
+    // The repository likewise.
+    let output = std::process::Command::new(REPOSITORY_BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("repository"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("/nonexistent/registry.pem"), "{stderr}");
     // No TLS section and no --insecure: refused, naming what is missing.
     std::fs::write(&config, "").expect("config");
     let output = std::process::Command::new(registry_binary())

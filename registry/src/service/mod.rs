@@ -90,11 +90,6 @@ impl Registry {
         &*self.profile
     }
 
-    /// The profile, shared (the trust layer checks assertion codes with it).
-    pub fn profile_arc(&self) -> Arc<dyn Profile> {
-        Arc::clone(&self.profile)
-    }
-
     pub fn store(&self) -> &Arc<dyn MetadataStore> {
         &self.store
     }
