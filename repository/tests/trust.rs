@@ -610,39 +610,37 @@ fn the_repository_forwards_the_callers_assertion_with_its_own_certificate() {
 #[test]
 fn a_daemon_without_its_tls_files_does_not_start() {
     let dir = TempDir::new("trust-config");
-    let config = dir.path().join("registry.toml");
-    std::fs::write(&config, "[tls]\ncertificate = \"/nonexistent/registry.pem\"\nprivate_key = \"/nonexistent/registry.key\"\ntrust_anchors = \"/nonexistent/ca.pem\"\n").expect("config");
-    let output = std::process::Command::new(registry_binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(64), "{stderr}");
-    assert!(stderr.contains("/nonexistent/registry.pem"), "{stderr}");
-    // The repository likewise.
-    let output = std::process::Command::new(REPOSITORY_BINARY)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path().join("repository"))
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(64), "{stderr}");
-    assert!(stderr.contains("/nonexistent/registry.pem"), "{stderr}");
+    let config = dir.path().join("daemon.toml");
+    // Exit 64 before listening, the message naming `words`.
+    let refuses = |binary: &Path, data: &str, words: &str| {
+        let output = std::process::Command::new(binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join(data))
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(64), "{stderr}");
+        assert!(stderr.contains(words), "{stderr}");
+    };
+    std::fs::write(
+        &config,
+        "[tls]\ncertificate = \"/nonexistent/daemon.pem\"\nprivate_key = \"/nonexistent/daemon.key\"\ntrust_anchors = \"/nonexistent/ca.pem\"\n",
+    )
+    .expect("config");
+    refuses(registry_binary(), "registry", "/nonexistent/daemon.pem");
+    refuses(
+        Path::new(REPOSITORY_BINARY),
+        "repository",
+        "/nonexistent/daemon.pem",
+    );
     // No TLS section and no --insecure: refused, naming what is missing.
     std::fs::write(&config, "").expect("config");
-    let output = std::process::Command::new(registry_binary())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(64), "{stderr}");
-    assert!(stderr.contains("tls.certificate"), "{stderr}");
+    refuses(registry_binary(), "registry", "tls.certificate");
+    refuses(
+        Path::new(REPOSITORY_BINARY),
+        "repository",
+        "tls.certificate",
+    );
 }
