@@ -8,7 +8,7 @@
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
-use super::xml::{RawXml, resolve_reference};
+use super::xml::{RawXml, is_xml_char, resolve_reference};
 
 /// A parsed element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,12 @@ pub enum DomError {
     Empty,
     #[error("deeper than {0} levels")]
     TooDeep(usize),
+    #[error("{0:?} is not a namespace-well-formed name")]
+    Name(String),
+    #[error("a character XML does not allow (U+{0:04X})")]
+    Character(u32),
+    #[error("prefix {0:?} is bound to an empty or reserved namespace")]
+    Binding(String),
 }
 
 /// Largest element depth accepted in a captured element.
@@ -201,6 +207,7 @@ pub fn parse_in(xml: &str, context: &[(String, String)]) -> Result<Element, DomE
             Event::PI(instruction) => {
                 if let Some(parent) = stack.last_mut() {
                     let content = instruction.to_string();
+                    check_characters(&content)?;
                     parent.children.push(Node::Instruction(content));
                 }
             }
@@ -217,7 +224,16 @@ pub fn parse_in(xml: &str, context: &[(String, String)]) -> Result<Element, DomE
     root.ok_or(DomError::Empty)
 }
 
+/// Refuses characters outside XML 1.0 `Char` (NUL and other C0 controls, U+FFFE, U+FFFF).
+fn check_characters(text: &str) -> Result<(), DomError> {
+    match text.chars().find(|character| !is_xml_char(*character)) {
+        Some(character) => Err(DomError::Character(u32::from(character))),
+        None => Ok(()),
+    }
+}
+
 fn push_text(stack: &mut [Element], text: &str, root: &Option<Element>) -> Result<(), DomError> {
+    check_characters(text)?;
     match stack.last_mut() {
         Some(parent) => {
             if let Some(Node::Text(previous)) = parent.children.last_mut() {
@@ -248,11 +264,32 @@ fn normalize_line_ends(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-fn split(name: &str) -> (&str, &str) {
-    match name.split_once(':') {
+/// `prefix:local` or `local`; anything else (a leading or trailing colon, two colons, an
+/// empty name) is not a QName.
+fn split(name: &str) -> Result<(&str, &str), DomError> {
+    let (prefix, local) = match name.split_once(':') {
         Some((prefix, local)) => (prefix, local),
         None => ("", name),
+    };
+    let well_formed = is_ncname(local) && (prefix.is_empty() || is_ncname(prefix));
+    if !well_formed || (name.contains(':') && prefix.is_empty()) {
+        return Err(DomError::Name(name.to_owned()));
     }
+    Ok((prefix, local))
+}
+
+/// An XML NCName: a letter or `_` first, then letters, digits, `.`, `-`, `_` (characters
+/// beyond ASCII are taken as name characters).
+fn is_ncname(name: &str) -> bool {
+    let mut characters = name.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_' || !first.is_ascii())
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric()
+                || matches!(character, '.' | '-' | '_')
+                || !character.is_ascii()
+        })
 }
 
 fn open(
@@ -274,9 +311,17 @@ fn open(
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|error| xml_error(error.to_string()))?
             .into_owned();
+        check_characters(&value)?;
         if key == "xmlns" {
             declared.push((String::new(), value));
         } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+            // Namespaces in XML 1.0: no empty binding for a prefix, xmlns never declared, xml
+            // only to its own namespace.
+            let reserved = prefix == "xmlns"
+                || (prefix == "xml") != (value == "http://www.w3.org/XML/1998/namespace");
+            if value.is_empty() || reserved || split(prefix).is_err() {
+                return Err(DomError::Binding(prefix.to_owned()));
+            }
             declared.push((prefix.to_owned(), value));
         } else {
             plain.push((key, value));
@@ -293,7 +338,7 @@ fn open(
             .find(|(declared, _)| declared == prefix)
             .map(|(_, uri)| uri.clone())
     };
-    let (prefix, local) = split(&name);
+    let (prefix, local) = split(&name)?;
     let namespace = match resolve(prefix) {
         Some(uri) => uri,
         None if prefix.is_empty() => String::new(),
@@ -301,7 +346,7 @@ fn open(
     };
     let mut attributes = Vec::with_capacity(plain.len());
     for (key, value) in plain {
-        let (attribute_prefix, attribute_local) = split(&key);
+        let (attribute_prefix, attribute_local) = split(&key)?;
         // Unprefixed attributes are in no namespace (the default namespace does not apply).
         let attribute_namespace = if attribute_prefix.is_empty() {
             String::new()
@@ -554,5 +599,18 @@ mod tests {
             Err(DomError::UndeclaredPrefix("p".into()))
         );
         assert_eq!(parse_in("", &[]), Err(DomError::Empty));
+        assert_eq!(
+            parse_in("<e :q:a=\"1\"/>", &[]),
+            Err(DomError::Name(":q:a".into()))
+        );
+        assert_eq!(
+            parse_in("<e a=\"\u{0}\"/>", &[]),
+            Err(DomError::Character(0))
+        );
+        assert_eq!(parse_in("<e>\u{1}</e>", &[]), Err(DomError::Character(1)));
+        assert_eq!(
+            parse_in("<e xmlns:p=\"\"/>", &[]),
+            Err(DomError::Binding("p".into()))
+        );
     }
 }

@@ -1036,7 +1036,7 @@ fn is_xml_text(text: &str) -> bool {
 }
 
 /// XML 1.0 `Char`: what a character reference may produce (WFC: Legal Character).
-fn is_xml_char(character: char) -> bool {
+pub(crate) fn is_xml_char(character: char) -> bool {
     matches!(character, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
