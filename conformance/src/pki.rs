@@ -56,25 +56,11 @@ pub const OTHER_STRUCTURE_ID: &str = "1690100141";
 /// The idNat_PS of `professional.pem`.
 pub const PROFESSIONAL_ID: &str = "810003461033";
 
-/// A fresh 2048-bit RSA key as PKCS#8 DER.
-fn rsa_key() -> Result<Vec<u8>, PkiError> {
+/// A fresh 2048-bit RSA key (the rsa crate makes it; ring signs with it through rcgen).
+fn new_key() -> Result<KeyPair, PkiError> {
     let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(crypto)?;
-    Ok(key.to_pkcs8_der().map_err(crypto)?.as_bytes().to_vec())
-}
-
-fn key_pair(pkcs8: &[u8]) -> Result<KeyPair, PkiError> {
-    KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.to_vec().into(), &PKCS_RSA_SHA256).map_err(crypto)
-}
-
-fn key_pem(pkcs8: &[u8]) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(pkcs8);
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for line in encoded.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    pem
+    let pkcs8 = key.to_pkcs8_der().map_err(crypto)?.as_bytes().to_vec();
+    KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.into(), &PKCS_RSA_SHA256).map_err(crypto)
 }
 
 fn name(parts: &[(DnType, &str)]) -> DistinguishedName {
@@ -168,18 +154,17 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|error| file_error(dir, error))?;
     let mut written = Vec::new();
     let mut issue_ca =
-        |file: &str, common_name: &str| -> Result<(Issuer<'static, KeyPair>, String), PkiError> {
-            let pkcs8 = rsa_key()?;
+        |file: &str, common_name: &str| -> Result<Issuer<'static, KeyPair>, PkiError> {
             let params = ca_params(common_name);
-            let key = key_pair(&pkcs8)?;
+            let key = new_key()?;
             let certificate = params.self_signed(&key).map_err(crypto)?;
             write(dir, &format!("{file}.pem"), &certificate.pem())?;
-            write(dir, &format!("{file}.key"), &key_pem(&pkcs8))?;
+            write(dir, &format!("{file}.key"), &key.serialize_pem())?;
             written.push(dir.join(format!("{file}.pem")));
-            Ok((Issuer::new(params, key), certificate.pem()))
+            Ok(Issuer::new(params, key))
         };
-    let (ca, _) = issue_ca("ca", "AC TEST IGC-SANTE ELEMENTAIRE ORGANISATIONS")?;
-    let (untrusted_ca, _) = issue_ca("untrusted-ca", "AC INCONNUE")?;
+    let ca = issue_ca("ca", "AC TEST IGC-SANTE ELEMENTAIRE ORGANISATIONS")?;
+    let untrusted_ca = issue_ca("untrusted-ca", "AC INCONNUE")?;
     let leaves = [
         (
             Leaf {
@@ -277,12 +262,11 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
         ),
     ];
     for (leaf, untrusted) in &leaves {
-        let pkcs8 = rsa_key()?;
-        let key = key_pair(&pkcs8)?;
+        let key = new_key()?;
         let issuer = if *untrusted { &untrusted_ca } else { &ca };
         let certificate = leaf_params(leaf)?.signed_by(&key, issuer).map_err(crypto)?;
         write(dir, &format!("{}.pem", leaf.file), &certificate.pem())?;
-        write(dir, &format!("{}.key", leaf.file), &key_pem(&pkcs8))?;
+        write(dir, &format!("{}.key", leaf.file), &key.serialize_pem())?;
         written.push(dir.join(format!("{}.pem", leaf.file)));
     }
     let crl = CertificateRevocationListParams {
@@ -398,48 +382,16 @@ fn coded(element: &str, value: &str, extra: &str) -> Result<String, PkiError> {
     ))
 }
 
-fn read(path: &Path) -> Result<String, PkiError> {
-    std::fs::read_to_string(path).map_err(|error| file_error(path, error))
-}
-
-fn pem_body(pem: &str, label: &str) -> Result<Vec<u8>, PkiError> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem
-        .find(&begin)
-        .ok_or_else(|| PkiError::Crypto(format!("no {label} in the file")))?;
-    let rest = &pem[start + begin.len()..];
-    let stop = rest
-        .find(&end)
-        .ok_or_else(|| PkiError::Crypto(format!("unterminated {label}")))?;
-    let compact: String = rest[..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(crypto)
-}
-
-/// The subject DN of a certificate, RFC 4514 order, as the daemons read it.
-fn subject_dn(certificate_der: &[u8]) -> Result<String, PkiError> {
-    let der = rustls_der(certificate_der);
-    xds::net::tls::identity_of(&der, &xds::net::tls::IdentityRules::default())
-        .map(|identity| identity.subject)
-        .map_err(PkiError::Crypto)
-}
-
-fn rustls_der(bytes: &[u8]) -> xds::net::tls::CertificateDer<'static> {
-    xds::net::tls::CertificateDer::from(bytes.to_vec())
-}
-
 /// A signed VIHF assertion (`saml2:Assertion` element) made with `dir/SIGNER.key`.
 pub fn sign_vihf(dir: &Path, spec: &VihfSpec) -> Result<String, PkiError> {
-    let certificate_pem = read(&dir.join(format!("{}.pem", spec.signer)))?;
-    let key_text = read(&dir.join(format!("{}.key", spec.signer)))?;
-    let certificate_der = pem_body(&certificate_pem, "CERTIFICATE")?;
-    let key_der = pem_body(&key_text, "PRIVATE KEY")?;
-    let issuer = subject_dn(&certificate_der)?;
+    let certificate = xds::net::tls::read_certificates(&dir.join(format!("{}.pem", spec.signer)))
+        .map_err(crypto)?
+        .remove(0);
+    let key = xds::net::tls::read_private_key(&dir.join(format!("{}.key", spec.signer)))
+        .map_err(crypto)?;
+    let issuer = xds::net::tls::identity_of(&certificate, &xds::net::tls::IdentityRules::default())
+        .map_err(PkiError::Crypto)?
+        .subject;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(0));
@@ -530,7 +482,7 @@ pub fn sign_vihf(dir: &Path, spec: &VihfSpec) -> Result<String, PkiError> {
     ];
     let signed_info_tree = dom::parse_in(&signed_info, &context).map_err(crypto)?;
     let canonical = dom::exclusive_c14n(&signed_info_tree, &[], None);
-    let key = ring::signature::RsaKeyPair::from_pkcs8(&key_der).map_err(crypto)?;
+    let key = ring::signature::RsaKeyPair::from_pkcs8(key.secret_der()).map_err(crypto)?;
     let mut signature = vec![0u8; key.public().modulus_len()];
     key.sign(
         &ring::signature::RSA_PKCS1_SHA256,
@@ -542,7 +494,7 @@ pub fn sign_vihf(dir: &Path, spec: &VihfSpec) -> Result<String, PkiError> {
     Ok(format!(
         "{unsigned_head}<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">{signed_info}<ds:SignatureValue>{}</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>{unsigned_tail}",
         b64(&signature),
-        b64(&certificate_der)
+        b64(certificate.as_ref())
     ))
 }
 

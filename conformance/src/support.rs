@@ -355,30 +355,19 @@ pub struct TlsClient<'a> {
 /// The rustls configuration of a test client: trusts the PKI's CA, presents the chosen
 /// certificate.
 pub fn tls_client_config(client: TlsClient<'_>) -> Result<rustls::ClientConfig, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in xds::net::tls::read_certificates(&client.pki.join("ca.pem"))
-        .map_err(|error| error.to_string())?
-    {
-        roots.add(certificate).map_err(|error| error.to_string())?;
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .with_root_certificates(roots);
-    let config = match client.certificate {
-        None => builder.with_no_client_auth(),
-        Some(name) => {
-            let chain = xds::net::tls::read_certificates(&client.pki.join(format!("{name}.pem")))
-                .map_err(|error| error.to_string())?;
-            let key = xds::net::tls::read_private_key(&client.pki.join(format!("{name}.key")))
-                .map_err(|error| error.to_string())?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|error| error.to_string())?
-        }
-    };
-    Ok(config)
+    let certificate = client.certificate.map(|name| {
+        (
+            client.pki.join(format!("{name}.pem")),
+            client.pki.join(format!("{name}.key")),
+        )
+    });
+    xds::net::tls::client_config(
+        certificate
+            .as_ref()
+            .map(|(chain, key)| (chain.as_path(), key.as_path())),
+        &client.pki.join("ca.pem"),
+    )
+    .map_err(|error| error.to_string())
 }
 
 /// A TLS connection to `address` as `client` (the handshake happens on first use).
@@ -586,6 +575,12 @@ pub fn registry_response(answer: &Answer) -> RegistryResponse {
 pub fn register(address: SocketAddr, path: &str, metadata: &Metadata) -> RegistryResponse {
     let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
     registry_response(&post_soap(address, path, Transaction::Iti42, &body))
+}
+
+/// ITI-57 Update Document Set over SOAP to `address` and `path`.
+pub fn update(address: SocketAddr, path: &str, metadata: &Metadata) -> RegistryResponse {
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
+    registry_response(&post_soap(address, path, Transaction::Iti57, &body))
 }
 
 /// ITI-62 Remove Metadata over SOAP to `address` and `path`.

@@ -142,8 +142,10 @@ fn main() {
     let assertion = pki::sign_vihf(&pki_dir, &VihfSpec::structure(Some(PATIENT))).expect("sign");
     let client_config = Arc::new(
         xds::net::tls::client_config(
-            &pki_dir.join("structure.pem"),
-            &pki_dir.join("structure.key"),
+            Some((
+                &pki_dir.join("structure.pem"),
+                &pki_dir.join("structure.key"),
+            )),
             &pki_dir.join("ca.pem"),
         )
         .expect("client TLS"),
@@ -291,8 +293,12 @@ fn main() {
     let (mut verify, mut remembered, mut rsa) = (Vec::new(), Vec::new(), Vec::new());
     let message =
         b"SignedInfo stand-in of the usual size, canonicalized: about a kilobyte".repeat(14);
-    let key = ring::signature::RsaKeyPair::from_pkcs8(&pem_der(&pki_dir.join("structure.key")))
-        .expect("key");
+    let key = ring::signature::RsaKeyPair::from_pkcs8(
+        xds::net::tls::read_private_key(&pki_dir.join("structure.key"))
+            .expect("key file")
+            .secret_der(),
+    )
+    .expect("key");
     let mut signature = vec![0u8; key.public().modulus_len()];
     key.sign(
         &ring::signature::RSA_PKCS1_SHA256,
@@ -336,15 +342,3 @@ fn main() {
 }
 
 const REGISTRY: &str = "/xds/registry";
-
-fn pem_der(path: &Path) -> Vec<u8> {
-    use base64::Engine;
-    let text = std::fs::read_to_string(path).expect("key file");
-    let body: String = text
-        .lines()
-        .filter(|line| !line.starts_with("-----"))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .expect("base64")
-}

@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use xds::error::RegistryError;
 use xds::model::*;
-use xds::transform;
 use xds::validate::Profile;
-use xds::wire::Body;
 use xds::{RegistryResponse, ResponseStatus, XdsErrorCode};
 use xds_registry::identity::IdentityPolicy;
 use xds_registry::service::iti57::{LifecycleChange, LifecyclePolicy};
@@ -569,19 +567,8 @@ fn status_changes_and_versions_acknowledged_over_soap_survive_kill_9() {
             AvailabilityStatus::Deprecated,
         )],
     );
-    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&request));
-    let answer = post_soap(
-        daemon.address,
-        PATH,
-        xds::transaction::Transaction::Iti57,
-        &body,
-    );
-    assert_eq!(
-        registry_response(&answer).status,
-        ResponseStatus::Success,
-        "{}",
-        answer.text()
-    );
+    let response = update(daemon.address, PATH, &request);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
     // And a new version (of the Approved latest: first back to Approved).
     let back = status_update(
         update_set("1.2.250.1.999.57.73", &patient),
@@ -591,14 +578,8 @@ fn status_changes_and_versions_acknowledged_over_soap_survive_kill_9() {
             AvailabilityStatus::Approved,
         )],
     );
-    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&back));
-    let answer = post_soap(
-        daemon.address,
-        PATH,
-        xds::transaction::Transaction::Iti57,
-        &body,
-    );
-    assert_eq!(registry_response(&answer).status, ResponseStatus::Success);
+    let response = update(daemon.address, PATH, &back);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
     let current = lookup(daemon.address).remove(0);
     let version = new_version(
         update_set("1.2.250.1.999.57.74", &patient),
@@ -608,19 +589,8 @@ fn status_changes_and_versions_acknowledged_over_soap_survive_kill_9() {
             entry.title = vec![LocalizedString::new("version 2")];
         },
     );
-    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&version));
-    let answer = post_soap(
-        daemon.address,
-        PATH,
-        xds::transaction::Transaction::Iti57,
-        &body,
-    );
-    assert_eq!(
-        registry_response(&answer).status,
-        ResponseStatus::Success,
-        "{}",
-        answer.text()
-    );
+    let response = update(daemon.address, PATH, &version);
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
     daemon.kill();
     let daemon = start_registry(dir.path(), &[]);
     let after = lookup(daemon.address);

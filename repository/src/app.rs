@@ -168,8 +168,7 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
         .as_ref()
         .map(|files| {
             xds::net::tls::client_config(
-                &files.certificate,
-                &files.private_key,
+                Some((&files.certificate, &files.private_key)),
                 &files.trust_anchors,
             )
         })

@@ -305,15 +305,16 @@ impl SoapEndpoint {
                                 .collect(),
                         ),
                         Ok(_) if !orphans.is_empty() => RegistryResponse::from_errors(orphans),
-                        Ok(request) if !caller.check_submission(&request.metadata).is_empty() => {
-                            RegistryResponse::from_errors(
-                                caller.check_submission(&request.metadata),
-                            )
-                        }
                         Ok(request) => {
-                            self.repository
-                                .provide_and_register(request, header.security, uploads)
-                                .await
+                            // The caller's assertion must agree with the submission first.
+                            let refused = caller.check_submission(&request.metadata);
+                            if refused.is_empty() {
+                                self.repository
+                                    .provide_and_register(request, header.security, uploads)
+                                    .await
+                            } else {
+                                RegistryResponse::from_errors(refused)
+                            }
                         }
                     };
                 status_answer(transaction, relates_to, &response, mtom).into_response()

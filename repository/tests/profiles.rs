@@ -56,17 +56,11 @@ fn start_pair(name: &str) -> DmpPair {
         &["--config", registry_config.to_str().expect("utf-8")],
     );
     let url = format!("http://{}{REGISTRY_PATH}", registry.address);
-    let repository = Daemon::start(
-        Path::new(REPOSITORY_BINARY),
+    let repository = spawn_repository(
         repository_dir.path(),
-        &[
-            "--config",
-            repository_config.to_str().expect("utf-8"),
-            "--registry-url",
-            &url,
-            "--repository-id",
-            REPOSITORY_ID,
-        ],
+        &repository_config,
+        &url,
+        &Output::default(),
     );
     DmpPair {
         _config_dir: config_dir,

@@ -78,18 +78,10 @@ fn start(name: &str) -> Secure {
         &secure_output(),
     );
     let url = format!("https://{}{REGISTRY_PATH}", registry.address);
-    let repository = Daemon::spawn(
-        Path::new(REPOSITORY_BINARY),
-        "127.0.0.1:0",
+    let repository = spawn_repository(
         repository_dir.path(),
-        &[
-            "--config",
-            repository_config.to_str().expect("utf-8"),
-            "--registry-url",
-            &url,
-            "--repository-id",
-            REPOSITORY_ID,
-        ],
+        &repository_config,
+        &url,
         &secure_output(),
     );
     Secure {

@@ -76,6 +76,29 @@ pub fn start_repository(dir: &Path, registry: SocketAddr, port: u16, extra: &[&s
     Daemon::start_on(Path::new(REPOSITORY_BINARY), &listen, dir, &args)
 }
 
+/// The repository with configuration file `config`, registering with `registry_url`.
+pub fn spawn_repository(
+    dir: &Path,
+    config: &Path,
+    registry_url: &str,
+    output: &Output<'_>,
+) -> Daemon {
+    Daemon::spawn(
+        Path::new(REPOSITORY_BINARY),
+        "127.0.0.1:0",
+        dir,
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--registry-url",
+            registry_url,
+            "--repository-id",
+            REPOSITORY_ID,
+        ],
+        output,
+    )
+}
+
 impl Pair {
     pub fn start(name: &str, patients: &[&Cx], repository_extra: &[&str]) -> Self {
         let registry_dir = TempDir::new(&format!("{name}-registry"));

@@ -139,21 +139,25 @@ impl ServerTls {
     }
 }
 
-/// A client configuration presenting `certificate` (with `private_key`) and trusting servers
-/// whose certificates chain to `trust_anchors`.
+/// A client configuration trusting servers whose certificates chain to `trust_anchors` and,
+/// with `identity` (certificate chain file, private key file), presenting that certificate.
 pub fn client_config(
-    certificate: &Path,
-    private_key: &Path,
+    identity: Option<(&Path, &Path)>,
     trust_anchors: &Path,
 ) -> Result<rustls::ClientConfig, TlsError> {
-    let chain = read_certificates(certificate)?;
-    let key = read_private_key(private_key)?;
-    rustls::ClientConfig::builder_with_provider(provider())
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|error| TlsError::Config(error.to_string()))?
-        .with_root_certificates(roots(trust_anchors)?)
-        .with_client_auth_cert(chain, key)
-        .map_err(|error| file_error(private_key, error))
+        .with_root_certificates(roots(trust_anchors)?);
+    match identity {
+        None => Ok(builder.with_no_client_auth()),
+        Some((certificate, private_key)) => builder
+            .with_client_auth_cert(
+                read_certificates(certificate)?,
+                read_private_key(private_key)?,
+            )
+            .map_err(|error| file_error(private_key, error)),
+    }
 }
 
 /// What the peer of a connection presented (None on a plain listener).

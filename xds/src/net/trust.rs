@@ -262,15 +262,18 @@ impl Trust {
             return Ok((Caller::anonymous(), i64::MAX));
         };
         let forwarder = self.is_forwarder(identity);
+        // Without an assertion: the certificate alone, for a forwarder's own bookkeeping or
+        // when assertions are not required.
+        let certificate_only = || {
+            let caller = Caller {
+                certificate: Some(identity.clone()),
+                ..Caller::default()
+            };
+            Ok((caller, i64::MAX))
+        };
         let Some(security) = security else {
             if forwarder || !self.settings.require_assertion {
-                return Ok((
-                    Caller {
-                        certificate: Some(identity.clone()),
-                        ..Caller::default()
-                    },
-                    i64::MAX,
-                ));
+                return certificate_only();
             }
             return Err(Refusal::new(
                 INVALID_SECURITY,
@@ -287,13 +290,7 @@ impl Trust {
         let assertion = match (assertions.next(), assertions.next()) {
             (Some(assertion), None) => assertion,
             (None, _) if forwarder || !self.settings.require_assertion => {
-                return Ok((
-                    Caller {
-                        certificate: Some(identity.clone()),
-                        ..Caller::default()
-                    },
-                    i64::MAX,
-                ));
+                return certificate_only();
             }
             (None, _) => {
                 return Err(Refusal::new(
