@@ -286,6 +286,32 @@ pub fn patient_add(binary: &Path, data_dir: &Path, ids: &[&str]) {
     );
 }
 
+/// Runs `BINARY dmp open ID --data-dir DIR` for each id (the registry's offline DMP command;
+/// a new id is registered).
+pub fn dmp_open(binary: &Path, data_dir: &Path, ids: &[&str]) {
+    for id in ids {
+        dmp_command(binary, data_dir, &["open", id]);
+    }
+}
+
+/// Runs `BINARY dmp ARGS... --data-dir DIR`; panics unless it succeeds.
+pub fn dmp_command(binary: &Path, data_dir: &Path, args: &[&str]) {
+    let output = Command::new(binary)
+        .arg("dmp")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("XDS_LOG", "warn")
+        .env("XDS_REGISTRY_CONFIG", registry_dev_config())
+        .output()
+        .unwrap_or_else(|error| panic!("run {} dmp {args:?}: {error}", binary.display()));
+    assert!(
+        output.status.success(),
+        "dmp {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {

@@ -72,6 +72,12 @@ pub enum Command {
         #[command(subcommand)]
         command: PatientCommand,
     },
+    /// A patient's DMP, offline (the daemon stopped): open, close, authorisations, blocks,
+    /// oppositions, médecin traitant, access history.
+    Dmp {
+        #[command(subcommand)]
+        command: DmpCli,
+    },
     /// Bulk-load SubmitObjectsRequest files (bare or SOAP; directories are searched for *.xml)
     /// through the registry's validation. Resumable: run it again after an interruption.
     Import {
@@ -81,6 +87,77 @@ pub enum Command {
         /// whose identity feed is not replayed).
         #[arg(long)]
         register_patients: bool,
+    },
+}
+
+/// `xds-registry dmp ...`: the DMP of a patient (operators; the daemon stopped).
+#[derive(Debug, Subcommand)]
+pub enum DmpCli {
+    /// Open a patient's DMP (registering the patient id if new), or reopen a closed one.
+    Open {
+        id: String,
+    },
+    /// Close a DMP: no professional access any more; reopening restores it.
+    Close {
+        id: String,
+        #[arg(long)]
+        reason_code: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Record a professional's authorisation (the consent its software collected).
+    Authorise {
+        id: String,
+        professional: String,
+    },
+    /// Withdraw a professional's authorisation.
+    Revoke {
+        id: String,
+        professional: String,
+    },
+    /// Block a professional: no access at all, whatever the mode.
+    Block {
+        id: String,
+        professional: String,
+    },
+    Unblock {
+        id: String,
+        professional: String,
+    },
+    /// Record the patient's oppositions (each flag absent means no opposition).
+    Oppose {
+        id: String,
+        /// Opposes bris_de_glace access.
+        #[arg(long)]
+        emergency: bool,
+        /// Opposes centre_15 (SAMU regulator) access.
+        #[arg(long)]
+        regulator: bool,
+    },
+    /// Name the médecin traitant DMP (no PROFESSIONAL: none).
+    MedecinTraitant {
+        id: String,
+        professional: Option<String>,
+    },
+    /// Give a professional the médecin traitant's rights (masked documents), or take them back.
+    FullRights {
+        id: String,
+        professional: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Show a DMP's state.
+    Show {
+        id: String,
+    },
+    /// The patient's access history, newest first.
+    History {
+        id: String,
+        /// Only records older than this record id (the previous page's last).
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
 }
 
@@ -200,6 +277,7 @@ fn start_registry_with(
         settings.register.clone(),
         settings.query.clone(),
     )
+    .map(|registry| registry.with_access(settings.access.clone()))
     .map_err(|error| runtime(format!("cannot start the writer thread: {error}")))
 }
 
@@ -213,6 +291,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             config.server.insecure = true;
             let settings = config.validate()?;
             crate::patients::run(&settings, command)
+        }
+        Command::Dmp { command } => {
+            config.server.insecure = true;
+            config.audit.atna = None;
+            let settings = config.validate()?;
+            crate::dmp_cli::run(&settings, command)
         }
         Command::Import {
             files,
@@ -269,6 +353,16 @@ fn serve(config: &Config) -> Result<(), Failure> {
         Arc::clone(&profile),
     )
     .map_err(|message| Failure::usage(format!("configuration: {message}")))?;
+    let export_tls = match (&settings.export, &settings.tls) {
+        (Some(export), Some(files)) if export.uses_tls() => Some(Arc::new(
+            xds::net::tls::client_config(
+                Some((&files.certificate, &files.private_key)),
+                &files.trust_anchors,
+            )
+            .map_err(|error| Failure::usage(format!("configuration: audit TLS: {error}")))?,
+        )),
+        _ => None,
+    };
     let store = open_store(&settings)?;
     let registry = start_registry_with(&settings, Arc::clone(&store), profile)?;
     let routes = Routes {
@@ -309,6 +403,8 @@ fn serve(config: &Config) -> Result<(), Failure> {
             tls = !settings.insecure,
             data_dir = %settings.data_dir.display(),
             patients = stats.patients,
+            access_policy = if settings.access.enforce { "dmp" } else { "open" },
+            atna = ?settings.export.as_ref().map(|export| &export.address),
             mllp = ?mllp_address,
             ins = ?settings.identity.ins.accepted,
             "xds-registry started"
@@ -336,11 +432,22 @@ fn serve(config: &Config) -> Result<(), Failure> {
                 settings.shutdown_grace,
             ))
         });
+        let export = settings.export.clone().map(|export| {
+            tokio::spawn(crate::audit::export::run(
+                registry.clone(),
+                export,
+                export_tls.clone(),
+                until_stopped(stopped.clone()),
+            ))
+        });
         let routes = Arc::new(routes);
         let handler = move |request| server::route(Arc::clone(&routes), request);
         http::serve(listener, security.tls.clone(), handler, until_stopped(stopped), settings.shutdown_grace).await;
         if let Some(feed) = feed {
             let _ = feed.await;
+        }
+        if let Some(export) = export {
+            let _ = export.await;
         }
         Ok::<(), Failure>(())
     });

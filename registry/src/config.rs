@@ -17,6 +17,9 @@ use xds::net::tls::TlsFiles;
 use xds::net::trust::TrustSettings;
 use xds_profiles::ProfileConfig;
 
+use crate::access::{AccessSettings, MatrixRow, PolicyChoice};
+use crate::audit::atna::AuditSource;
+use crate::audit::export::ExportSettings;
 use crate::identity::feed::FeedSettings;
 use crate::identity::{DomainRule, IdentityPolicy};
 use crate::mllp::MllpSettings;
@@ -41,6 +44,159 @@ pub struct Config {
     pub tls: TlsConfig,
     /// How callers are authenticated (VIHF assertion checks).
     pub trust: TrustConfig,
+    /// The DMP access policy (dmp-profile.md §4).
+    pub access: AccessConfig,
+    /// The audit trail's export to an ATNA audit repository (ITI-20).
+    pub audit: AuditConfig,
+}
+
+/// `[access]`: the DMP access policy. Every UNCONFIRMED rule of dmp-profile.md is a switch
+/// here, with the recommended default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessConfig {
+    /// `profile` (the DMP policy with the `fr-dmp` profile, none otherwise), `dmp` or `open`.
+    pub policy: PolicyChoice,
+    pub block_covers_feeding: bool,
+    pub block_covers_emergency: bool,
+    pub indirect_may_consult: bool,
+    pub masked_visible_in_emergency: bool,
+    pub update_allows_reinforced: bool,
+    /// Subject DNs of patient portals (their assertions may carry the portal roles).
+    pub portals: Vec<String>,
+    /// Subject DNs of operator consoles (manage any patient's DMP over SOAP).
+    pub operators: Vec<String>,
+    /// The matrice d'habilitation; absent: the default table (health professions read
+    /// everything, others nothing).
+    pub matrix: Option<Vec<MatrixRow>>,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        let defaults = AccessSettings::default();
+        Self {
+            policy: PolicyChoice::Profile,
+            block_covers_feeding: defaults.block_covers_feeding,
+            block_covers_emergency: defaults.block_covers_emergency,
+            indirect_may_consult: defaults.indirect_may_consult,
+            masked_visible_in_emergency: defaults.masked_visible_in_emergency,
+            update_allows_reinforced: defaults.update_allows_reinforced,
+            portals: Vec::new(),
+            operators: Vec::new(),
+            matrix: None,
+        }
+    }
+}
+
+impl AccessConfig {
+    fn settings(&self, profile: &str, problems: &mut Vec<String>) -> AccessSettings {
+        let enforce = match self.policy {
+            PolicyChoice::Profile => profile == "fr-dmp",
+            PolicyChoice::Dmp => true,
+            PolicyChoice::Open => false,
+        };
+        for (what, list) in [
+            ("access.portals", &self.portals),
+            ("access.operators", &self.operators),
+        ] {
+            for dn in list {
+                if xds::net::tls::parse_dn(dn).is_none() {
+                    problems.push(format!("{what}: {dn:?} is not a distinguished name"));
+                }
+            }
+        }
+        let matrix = self
+            .matrix
+            .clone()
+            .unwrap_or_else(AccessSettings::default_matrix);
+        for row in &matrix {
+            if row.role.is_empty() || row.read.is_empty() {
+                problems.push("access.matrix: every row needs a role and a read list".to_owned());
+            }
+        }
+        AccessSettings {
+            enforce,
+            block_covers_feeding: self.block_covers_feeding,
+            block_covers_emergency: self.block_covers_emergency,
+            indirect_may_consult: self.indirect_may_consult,
+            masked_visible_in_emergency: self.masked_visible_in_emergency,
+            update_allows_reinforced: self.update_allows_reinforced,
+            portals: self.portals.clone(),
+            operators: self.operators.clone(),
+            matrix,
+        }
+    }
+}
+
+/// `[audit]`: where the audit trail is exported.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The ATNA audit repository: `tls://HOST:PORT` (RFC 5425), `udp://`, `tcp://`, `relp://`,
+    /// `relp+tls://`; absent: records stay in the registry (history) and are not exported.
+    pub atna: Option<String>,
+    /// AuditSourceID and syslog HOSTNAME.
+    pub source_id: String,
+    /// AuditEnterpriseSiteID.
+    pub site: String,
+    /// Private enterprise number of the syslog structured data carrying the record id.
+    pub enterprise_number: u32,
+    pub batch: usize,
+    pub retry_seconds: u64,
+    pub timeout_seconds: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        let source = AuditSource::default();
+        Self {
+            atna: None,
+            source_id: source.source_id,
+            site: source.site,
+            enterprise_number: source.enterprise_number,
+            batch: 128,
+            retry_seconds: 5,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+impl AuditConfig {
+    fn settings(&self, insecure: bool, problems: &mut Vec<String>) -> Option<ExportSettings> {
+        let url = self.atna.as_ref()?;
+        let (transport, address, server_name) = match ExportSettings::parse(url) {
+            Ok(parsed) => parsed,
+            Err(problem) => {
+                problems.push(problem);
+                return None;
+            }
+        };
+        if self.batch == 0 || self.retry_seconds == 0 || self.timeout_seconds == 0 {
+            problems.push(
+                "audit: batch, retry_seconds and timeout_seconds must be positive".to_owned(),
+            );
+        }
+        let settings = ExportSettings {
+            transport,
+            address,
+            server_name,
+            source: AuditSource {
+                source_id: self.source_id.clone(),
+                site: self.site.clone(),
+                app_name: "xds-registry".to_owned(),
+                enterprise_number: self.enterprise_number,
+            },
+            batch: self.batch,
+            retry: std::time::Duration::from_secs(self.retry_seconds),
+            timeout: std::time::Duration::from_secs(self.timeout_seconds),
+        };
+        if settings.uses_tls() && insecure {
+            problems.push(format!(
+                "audit.atna {url:?} needs TLS: the daemon's [tls] files (not available with --insecure)"
+            ));
+        }
+        Some(settings)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -288,6 +444,9 @@ pub struct Settings {
     /// None with `insecure`.
     pub tls: Option<TlsFiles>,
     pub trust: TrustSettings,
+    pub access: AccessSettings,
+    /// None: the audit trail is not exported.
+    pub export: Option<ExportSettings>,
 }
 
 impl Config {
@@ -337,6 +496,8 @@ impl Config {
         let identity = self.identity.policy(&mut problems);
         let tls = self.tls.files(self.server.insecure, &mut problems);
         let trust = self.trust.settings(&mut problems);
+        let access = self.access.settings(&self.profile.name, &mut problems);
+        let export = self.audit.settings(self.server.insecure, &mut problems);
         if self.mllp.max_message_kib == 0
             || self.mllp.idle_timeout_seconds == 0
             || self.mllp.message_timeout_seconds == 0
@@ -435,6 +596,8 @@ impl Config {
             identity,
             tls,
             trust,
+            access,
+            export,
             limits: xds::wire::Limits {
                 max_envelope_bytes: message_bytes,
                 max_attachment_bytes: message_bytes,

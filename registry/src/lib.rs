@@ -13,8 +13,12 @@
 //! - [`import`]: bulk load of submission files through the same validation.
 //! - [`app`]: what the binary's commands do.
 
+pub mod access;
 pub mod app;
+pub mod audit;
 pub mod config;
+pub mod dmp_cli;
+pub mod dmp_soap;
 pub mod identity;
 pub mod import;
 pub mod mllp;

@@ -107,6 +107,28 @@ impl SoapEndpoint {
                 return refusal.answer(relates_to);
             }
         };
+        if let Body::Extension(raw) = &message.envelope.body {
+            return crate::dmp_soap::handle(
+                &self.registry,
+                &caller,
+                header.action.as_deref(),
+                raw,
+                relates_to,
+            )
+            .await;
+        }
+        // A repository forwarding its caller's assertion names the transaction it serves in
+        // wsa:From (ITI-41 behind an ITI-42, ITI-43 behind an ITI-18), for the audit trail.
+        let forwarded_for = caller
+            .signer
+            .as_ref()
+            .and(header.from.as_ref())
+            .and_then(|from| from.address.as_deref())
+            .and_then(|address| {
+                [Transaction::Iti41, Transaction::Iti43]
+                    .into_iter()
+                    .find(|transaction| transaction.action() == address)
+            });
         let served: Vec<Transaction> = [
             Transaction::Iti42,
             Transaction::Iti18,
@@ -124,7 +146,10 @@ impl SoapEndpoint {
             (Transaction::Iti42, Body::SubmitObjects(request)) => {
                 let response =
                     match transform::submit_objects_from_wire(&request, Options::REGISTRY) {
-                        Ok(metadata) => self.registry.register_as(&caller, metadata).await,
+                        Ok(metadata) => {
+                            let via = forwarded_for.unwrap_or(Transaction::Iti42);
+                            self.registry.register_as(&caller, metadata, via).await
+                        }
                         Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)
@@ -139,7 +164,10 @@ impl SoapEndpoint {
             }
             (Transaction::Iti18, Body::AdhocQuery(request)) => {
                 let response = match transform::stored_query_from_wire(&request) {
-                    Ok(query) => self.registry.query_as(&caller, query).await,
+                    Ok(query) => {
+                        let via = forwarded_for.unwrap_or(Transaction::Iti18);
+                        self.registry.query_as(&caller, query, via).await
+                    }
                     Err(errors) => QueryResponse {
                         response: RegistryResponse::from_errors(errors),
                         metadata: Metadata::default(),

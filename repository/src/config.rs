@@ -111,6 +111,9 @@ pub struct RepositoryConfig {
     /// Check the SHA-1 of every retrieved document while it streams out (end to end, about
     /// 0.5 ms of CPU per MiB). Off, RocksDB checks each chunk's CRC32C as it is read.
     pub verify_on_read: bool,
+    /// Ask the registry, with the caller's assertion, which requested documents the caller
+    /// may read before any is returned (ITI-43 under the registry's access policy).
+    pub retrieve_check: bool,
 }
 
 impl Default for RepositoryConfig {
@@ -122,6 +125,7 @@ impl Default for RepositoryConfig {
             in_doubt_after_seconds: None,
             settle_interval_seconds: 5,
             verify_on_read: false,
+            retrieve_check: true,
         }
     }
 }
@@ -305,6 +309,7 @@ impl Config {
                 in_doubt_after,
                 settle_interval: Duration::from_secs(self.repository.settle_interval_seconds),
                 verify_on_read: self.repository.verify_on_read,
+                retrieve_check: self.repository.retrieve_check,
             },
             limits: xds::wire::Limits {
                 max_envelope_bytes: limits.max_envelope_mib << 20,

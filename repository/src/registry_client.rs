@@ -41,6 +41,14 @@ pub trait RegistryClient: Send + Sync + std::fmt::Debug {
         security: Option<&'a RawXml>,
     ) -> BoxFuture<'a, Result<RegistryResponse, RegistryCallError>>;
 
+    /// Which of these document uniqueIds the caller (whose WS-Security header is forwarded)
+    /// may read, by the registry's access policy: `Ok(Ok(ids))`, or the registry's refusal.
+    fn readable<'a>(
+        &'a self,
+        unique_ids: &'a [String],
+        security: Option<&'a RawXml>,
+    ) -> BoxFuture<'a, Result<Result<Vec<String>, RegistryResponse>, RegistryCallError>>;
+
     /// Whether a submission set with this uniqueId is registered.
     fn submission_set_registered<'a>(
         &'a self,
@@ -76,9 +84,12 @@ impl SoapRegistryClient {
         })
     }
 
+    /// One request; `on_behalf_of` names (in wsa:From) the transaction of the forwarded
+    /// caller this request serves, for the registry's audit trail.
     async fn exchange(
         &self,
         transaction: Transaction,
+        on_behalf_of: Option<Transaction>,
         security: Option<&RawXml>,
         body: &Body<OutContent>,
     ) -> Result<Body<wire::Attachment<Vec<u8>>>, RegistryCallError> {
@@ -86,6 +97,9 @@ impl SoapRegistryClient {
             action: Some(transaction.action().to_owned()),
             message_id: Some(random_uuid_urn()),
             to: Some(self.url.to_string()),
+            from: on_behalf_of.map(|served| wire::EndpointReference {
+                address: Some(served.action().to_owned()),
+            }),
             security: security.cloned(),
             ..Header::default()
         };
@@ -138,7 +152,15 @@ impl RegistryClient for SoapRegistryClient {
     ) -> BoxFuture<'a, Result<RegistryResponse, RegistryCallError>> {
         Box::pin(async move {
             let body = Body::SubmitObjects(transform::submit_objects_to_wire(metadata));
-            match self.exchange(Transaction::Iti42, security, &body).await? {
+            match self
+                .exchange(
+                    Transaction::Iti42,
+                    Some(Transaction::Iti41),
+                    security,
+                    &body,
+                )
+                .await?
+            {
                 Body::RegistryResponse(response) => {
                     transform::registry_response_from_wire(&response).map_err(|violations| {
                         RegistryCallError::InDoubt(format!(
@@ -161,6 +183,61 @@ impl RegistryClient for SoapRegistryClient {
         })
     }
 
+    fn readable<'a>(
+        &'a self,
+        unique_ids: &'a [String],
+        security: Option<&'a RawXml>,
+    ) -> BoxFuture<'a, Result<Result<Vec<String>, RegistryResponse>, RegistryCallError>> {
+        Box::pin(async move {
+            let request = StoredQueryRequest {
+                query: StoredQuery::GetDocuments {
+                    selector: ObjectSelector::UniqueIds(unique_ids.to_vec()),
+                },
+                return_type: ReturnType::LeafClass,
+                home: None,
+                metadata_level: None,
+            };
+            let body = Body::AdhocQuery(transform::stored_query_to_wire(&request));
+            match self
+                .exchange(
+                    Transaction::Iti18,
+                    Some(Transaction::Iti43),
+                    security,
+                    &body,
+                )
+                .await?
+            {
+                Body::AdhocQueryResponse(response) => {
+                    let answer = transform::query_response_from_wire(
+                        &response,
+                        transform::Options::REPOSITORY,
+                    )
+                    .map_err(|problem| {
+                        RegistryCallError::InDoubt(format!(
+                            "the registry's answer to GetDocuments is not valid: {problem:?}"
+                        ))
+                    })?;
+                    if answer.response.status == ResponseStatus::Failure {
+                        return Ok(Err(answer.response));
+                    }
+                    Ok(Ok(answer
+                        .metadata
+                        .document_entries
+                        .iter()
+                        .filter_map(|entry| {
+                            entry.unique_id.as_ref().map(|id| id.as_str().to_owned())
+                        })
+                        .collect()))
+                }
+                Body::Fault(fault) => Ok(Err(fault_response(&fault))),
+                other => Err(RegistryCallError::InDoubt(format!(
+                    "the registry answered ITI-18 with {}",
+                    other.element_name()
+                ))),
+            }
+        })
+    }
+
     fn submission_set_registered<'a>(
         &'a self,
         unique_id: &'a str,
@@ -176,7 +253,7 @@ impl RegistryClient for SoapRegistryClient {
                 metadata_level: None,
             };
             let body = Body::AdhocQuery(transform::stored_query_to_wire(&request));
-            match self.exchange(Transaction::Iti18, None, &body).await? {
+            match self.exchange(Transaction::Iti18, None, None, &body).await? {
                 Body::AdhocQueryResponse(response) => {
                     let status = response
                         .response

@@ -323,7 +323,10 @@ impl SoapEndpoint {
                 drop(uploads);
                 match transform::document_requests_from_wire(&request.requests, Options::REPOSITORY)
                 {
-                    Ok(requests) => self.retrieve(requests, relates_to).await,
+                    Ok(requests) => {
+                        self.retrieve(requests, header.security.as_ref(), relates_to)
+                            .await
+                    }
                     Err(violations) => status_answer(
                         transaction,
                         relates_to,
@@ -368,11 +371,16 @@ impl SoapEndpoint {
     async fn retrieve(
         &self,
         requests: Vec<xds::model::DocumentRequest>,
+        security: Option<&wire::RawXml>,
         relates_to: Option<String>,
     ) -> Response<ResponseBody> {
-        // A few point reads of small records, usually from cache: cheaper here than a hand-off
-        // to the blocking pool (the documents themselves stream from a blocking thread).
-        let plan = self.repository.plan_retrieve(requests);
+        // The registry says what the caller may read; then a few point reads of small records,
+        // usually from cache: cheaper here than a hand-off to the blocking pool (the documents
+        // themselves stream from a blocking thread).
+        let plan = self
+            .repository
+            .plan_checked_retrieve(requests, security)
+            .await;
         let content_ids: Vec<String> = (1..=plan.documents.len())
             .map(|index| format!("document{index}@xds-repository"))
             .collect();

@@ -45,7 +45,12 @@ fn start_pair(name: &str) -> DmpPair {
     let config_dir = TempDir::new(&format!("{name}-config"));
     // The registry keeps its development identity rules (any assigning authority) and adds
     // the profile.
+    // Plain HTTP without assertions: the profile's validation without the DMP access policy
+    // (repository/tests/access.rs tests the policy).
     let registry_config = fr_dmp_registry_config(config_dir.path());
+    let mut text = std::fs::read_to_string(&registry_config).expect("config");
+    text.push_str("\n[access]\npolicy = \"open\"\n");
+    std::fs::write(&registry_config, text).expect("write the configuration");
     let repository_config = fr_dmp_config(config_dir.path(), "repository.toml", &valuesets());
     let registry_dir = TempDir::new(&format!("{name}-registry"));
     let repository_dir = TempDir::new(&format!("{name}-repository"));

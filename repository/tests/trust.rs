@@ -65,6 +65,7 @@ fn start(name: &str) -> Secure {
     let registry_dir = TempDir::new(&format!("{name}-registry"));
     let repository_dir = TempDir::new(&format!("{name}-repository"));
     patient_add(registry_dir.path(), &[DMP_PATIENT, OTHER_PATIENT]);
+    dmp_open(registry_dir.path(), &[DMP_PATIENT, OTHER_PATIENT]);
     let registry = Daemon::spawn(
         registry_binary(),
         "127.0.0.1:0",
@@ -559,7 +560,7 @@ fn the_repository_forwards_the_callers_assertion_with_its_own_certificate() {
         &envelope_with_assertion(
             Transaction::Iti43,
             &body,
-            Some(&assertion(&secure, &VihfSpec::structure(None))),
+            Some(&assertion(&secure, &structure_spec())),
         ),
     )
     .expect("an answer");
@@ -570,20 +571,29 @@ fn the_repository_forwards_the_callers_assertion_with_its_own_certificate() {
         answer.text()
     );
     // The repository's own bookkeeping (settling a submission in doubt) carries no assertion:
-    // accepted from a forwarder's certificate only.
-    let own = post_as(
-        &secure,
-        secure.registry.address,
-        REGISTRY_PATH,
-        Some("repository"),
-        &envelope_with_assertion(Transaction::Iti18, &find_body(DMP_PATIENT), None),
-    )
-    .expect("an answer");
+    // accepted from a forwarder's certificate only, for identifiers (ObjectRef) only.
+    let own = |return_type: ReturnType| {
+        let mut request = find_documents(&Cx::parse(DMP_PATIENT).expect("CX"));
+        request.return_type = return_type;
+        let body = Body::AdhocQuery(transform::stored_query_to_wire(&request));
+        post_as(
+            &secure,
+            secure.registry.address,
+            REGISTRY_PATH,
+            Some("repository"),
+            &envelope_with_assertion(Transaction::Iti18, &body, None),
+        )
+        .expect("an answer")
+        .text()
+    };
+    let references = own(ReturnType::ObjectRef);
     assert!(
-        own.text().contains("ResponseStatusType:Success"),
-        "{}",
-        own.text()
+        references.contains("ResponseStatusType:Success"),
+        "{references}"
     );
+    assert!(references.contains("ObjectRef"), "{references}");
+    let metadata = own(ReturnType::LeafClass);
+    assert!(metadata.contains("ACCESS_NOT_AUTHORISED"), "{metadata}");
     // A certificate that is not a configured forwarder cannot pass someone else's assertion.
     let forwarded_by_stranger = post_as(
         &secure,

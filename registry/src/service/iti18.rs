@@ -145,12 +145,32 @@ fn show_surviving_ids(
 /// The objects a query found, each once, in the order found. Logically deleted objects (the
 /// DMP's `urn:asip:ci-sis:2010:StatusType:Deleted`, dmp-profile.md §8 rule 34) are never
 /// answered, whatever the query asks.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Found {
     metadata: Metadata,
     seen: HashSet<Uuid>,
-    /// Deleted objects met and left out.
+    /// Deleted objects met and left out (and those the access policy hides).
     hidden: HashSet<Uuid>,
+    /// The access policy's visibility test (None: everything not deleted).
+    filter: Option<Filter>,
+}
+
+/// Which stored objects a caller may see (the access policy, [`crate::access`]). An object it
+/// hides is left out exactly like a deleted one, with every association touching it.
+pub type Filter = std::sync::Arc<dyn Fn(&StoredObject) -> bool + Send + Sync>;
+
+impl Found {
+    fn with_filter(filter: Option<Filter>) -> Self {
+        Self {
+            filter,
+            ..Self::default()
+        }
+    }
+
+    /// Whether an object is left out of every answer.
+    fn hides(&self, object: &StoredObject) -> bool {
+        is_deleted(object) || self.filter.as_ref().is_some_and(|visible| !visible(object))
+    }
 }
 
 fn is_deleted(object: &StoredObject) -> bool {
@@ -166,7 +186,7 @@ fn is_deleted(object: &StoredObject) -> bool {
 impl Found {
     fn add(&mut self, object: StoredObject) {
         let Some(uuid) = object.uuid() else { return };
-        if is_deleted(&object) {
+        if self.hides(&object) {
             self.hidden.insert(uuid);
             return;
         }
@@ -196,7 +216,17 @@ pub fn run(
     request: &StoredQueryRequest,
     settings: &QuerySettings,
 ) -> QueryResponse {
-    match execute(store, request, settings).and_then(|outcome| match outcome {
+    run_filtered(store, request, settings, None)
+}
+
+/// Runs a stored query for a caller who sees only what `filter` lets through.
+pub fn run_filtered(
+    store: &dyn MetadataStore,
+    request: &StoredQueryRequest,
+    settings: &QuerySettings,
+    filter: Option<Filter>,
+) -> QueryResponse {
+    match execute(store, request, settings, filter).and_then(|outcome| match outcome {
         Outcome::Found(mut found) => {
             if request.metadata_level != Some(2) {
                 hide_old_versions(store, &mut found)?;
@@ -304,7 +334,7 @@ fn hide_links_to_deleted(store: &dyn MetadataStore, found: &mut Found) -> Result
                 continue;
             }
             match store.object(&end)? {
-                Some(located) if is_deleted(&located.object) => {
+                Some(located) if found.hides(&located.object) => {
                     deleted.insert(end);
                     touches_deleted = true;
                 }
@@ -446,8 +476,9 @@ fn execute(
     store: &dyn MetadataStore,
     request: &StoredQueryRequest,
     settings: &QuerySettings,
+    filter: Option<Filter>,
 ) -> Result<Outcome, StoreError> {
-    let mut found = Found::default();
+    let mut found = Found::with_filter(filter);
     match &request.query {
         StoredQuery::FindDocuments(query) | StoredQuery::FindDocumentsByReferenceId(query) => {
             let patients = match patient_scope(store, &query.patient_id, settings)? {

@@ -16,7 +16,12 @@ use xds::model::{Cx, Dtm, Metadata, RemoveMetadata};
 use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
 use super::{iti57, iti62};
+use crate::access::DmpRecord;
+use crate::access::record::{CommandError, DmpCommand};
+use crate::audit::{AuditOutcome, AuditRecord};
+use crate::identity::canonical;
 use crate::identity::{IdentityCommand, IdentityOutcome, MessageKey};
+use crate::store::PatientNum;
 use crate::store::{ChangeSet, MetadataStore, StoreError};
 use xds::validate::Profile;
 
@@ -29,10 +34,21 @@ pub type Reply = Result<RegistryResponse, StoreError>;
 /// What the writer answers for one identity command.
 pub type IdentityReply = Result<IdentityOutcome, StoreError>;
 
+/// What the writer answers for one DMP command: the record after it, or why it does not apply.
+pub type DmpReply = Result<Result<DmpRecord, CommandError>, StoreError>;
+
+/// An audit record to write with a transaction, and the patient it is filed under.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub patient: Option<Cx>,
+    pub record: AuditRecord,
+}
+
 enum Job {
     Register {
         metadata: Metadata,
         digest: [u8; 20],
+        audit: Option<Audit>,
         reply: tokio::sync::oneshot::Sender<Reply>,
     },
     AddPatients {
@@ -46,7 +62,24 @@ enum Job {
     Update {
         metadata: Metadata,
         profile: Arc<dyn Profile>,
+        audit: Option<Audit>,
         reply: tokio::sync::oneshot::Sender<Reply>,
+    },
+    /// An audit record alone (queries, retrievals, refusals before any change).
+    Audit {
+        audit: Audit,
+        reply: tokio::sync::oneshot::Sender<Result<u64, StoreError>>,
+    },
+    Dmp {
+        patient: Cx,
+        command: DmpCommand,
+        audit: Audit,
+        reply: tokio::sync::oneshot::Sender<DmpReply>,
+    },
+    /// Outbox entries delivered to the audit repository.
+    OutboxSent {
+        ids: Vec<u64>,
+        reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
     },
     Identity {
         command: IdentityCommand,
@@ -56,19 +89,34 @@ enum Job {
     },
 }
 
-/// A job's result before the group's sync.
+/// A job's result before the group's sync, and whether it wrote to the store (its answer
+/// then waits for the sync).
 enum Done {
-    Registry(Reply),
+    Registry(Reply, bool),
     Identity(IdentityReply),
+    Audit(Result<u64, StoreError>),
+    Dmp(DmpReply),
+    Sent(Result<(), StoreError>),
 }
 
 impl Done {
-    /// Whether the job changed the store (so its answer waits for the sync).
     fn changed(&self) -> bool {
         match self {
-            Self::Registry(Ok(response)) => response.errors.is_empty(),
+            Self::Registry(Ok(response), wrote) => *wrote || response.errors.is_empty(),
             Self::Identity(Ok(outcome)) => outcome.is_applied(),
+            Self::Audit(Ok(_)) | Self::Dmp(Ok(_)) | Self::Sent(Ok(())) => true,
             _ => false,
+        }
+    }
+
+    /// The same job failed by the group's sync.
+    fn failed(self, error: &StoreError) -> Self {
+        match self {
+            Self::Registry(..) => Self::Registry(Err(copy(error)), false),
+            Self::Identity(_) => Self::Identity(Err(copy(error))),
+            Self::Audit(_) => Self::Audit(Err(copy(error))),
+            Self::Dmp(_) => Self::Dmp(Err(copy(error))),
+            Self::Sent(_) => Self::Sent(Err(copy(error))),
         }
     }
 }
@@ -133,12 +181,52 @@ impl Writer {
         &self,
         metadata: Metadata,
         digest: [u8; 20],
+        audit: Option<Audit>,
     ) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
         self.request(|reply| Job::Register {
             metadata,
             digest,
+            audit,
             reply,
         })
+    }
+
+    /// Writes an audit record alone; resolves with its id once it is durable.
+    pub async fn audit(&self, audit: Audit) -> Result<u64, StoreError> {
+        self.request(|reply| Job::Audit { audit, reply })?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Applies a DMP command (with its audit record); resolves once durable.
+    pub async fn dmp(&self, patient: Cx, command: DmpCommand, audit: Audit) -> DmpReply {
+        self.request(|reply| Job::Dmp {
+            patient,
+            command,
+            audit,
+            reply,
+        })?
+        .await
+        .unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Same as [`Writer::dmp`] from a plain thread.
+    pub fn dmp_blocking(&self, patient: Cx, command: DmpCommand, audit: Audit) -> DmpReply {
+        self.request(|reply| Job::Dmp {
+            patient,
+            command,
+            audit,
+            reply,
+        })?
+        .blocking_recv()
+        .unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Removes delivered records from the outbox; resolves once durable.
+    pub async fn outbox_sent(&self, ids: Vec<u64>) -> Result<(), StoreError> {
+        self.request(|reply| Job::OutboxSent { ids, reply })?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
     }
 
     fn send_add_patients(
@@ -162,16 +250,22 @@ impl Writer {
         })
     }
 
-    /// Registers a validated submission; resolves once it is durable (or refused).
-    pub async fn register(&self, metadata: Metadata, digest: [u8; 20]) -> Reply {
-        self.send_register(metadata, digest)?
+    /// Registers a validated submission; resolves once it is durable (or refused). The audit
+    /// record, when given, is written in the same batch with the outcome.
+    pub async fn register(
+        &self,
+        metadata: Metadata,
+        digest: [u8; 20],
+        audit: Option<Audit>,
+    ) -> Reply {
+        self.send_register(metadata, digest, audit)?
             .await
             .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Same as [`Writer::register`] from a thread outside the async runtime.
     pub fn register_blocking(&self, metadata: Metadata, digest: [u8; 20]) -> Reply {
-        self.send_register(metadata, digest)?
+        self.send_register(metadata, digest, None)?
             .blocking_recv()
             .unwrap_or_else(|_| Err(stopped()))
     }
@@ -182,14 +276,20 @@ impl Writer {
         metadata: Metadata,
         digest: [u8; 20],
     ) -> Result<tokio::sync::oneshot::Receiver<Reply>, StoreError> {
-        self.send_register(metadata, digest)
+        self.send_register(metadata, digest, None)
     }
 
     /// ITI-57: applies status changes; resolves once they are durable (or refused).
-    pub async fn update(&self, metadata: Metadata, profile: Arc<dyn Profile>) -> Reply {
+    pub async fn update(
+        &self,
+        metadata: Metadata,
+        profile: Arc<dyn Profile>,
+        audit: Option<Audit>,
+    ) -> Reply {
         self.request(|reply| Job::Update {
             metadata,
             profile,
+            audit,
             reply,
         })?
         .await
@@ -265,6 +365,13 @@ fn random_bytes() -> [u8; 16] {
 }
 
 fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Receiver<Job>) {
+    let mut audits = match store.next_audit_id() {
+        Ok(next) => AuditIds { next },
+        Err(error) => {
+            tracing::error!(error = %error.message, "cannot read the next audit id; the writer stops");
+            return;
+        }
+    };
     let mut group: Vec<(Job, Option<Done>)> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = queue.recv() {
         group.push((first, None));
@@ -280,23 +387,27 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
             let done = match job {
                 Job::AddPatients { ids, .. } => Done::Registry(
                     iti42::add_patients(store, ids, false).map(|_| RegistryResponse::success()),
+                    false,
                 ),
                 Job::Update {
-                    metadata, profile, ..
-                } => Done::Registry(
-                    iti57::update(
+                    metadata,
+                    profile,
+                    audit,
+                    ..
+                } => {
+                    let outcome = iti57::update(
                         store,
                         std::mem::take(metadata),
                         profile.as_ref(),
                         settings,
                         &mut random_bytes,
                         &now,
-                    )
-                    .and_then(|outcome| applied(store, outcome)),
-                ),
-                Job::Remove { request, .. } => Done::Registry(
-                    iti62::remove(store, request).and_then(|outcome| applied(store, outcome)),
-                ),
+                    );
+                    finish(store, &mut audits, outcome, audit.take())
+                }
+                Job::Remove { request, .. } => {
+                    finish(store, &mut audits, iti62::remove(store, request), None)
+                }
                 Job::Identity {
                     command,
                     message,
@@ -308,13 +419,35 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                     ),
                 ),
                 Job::Register {
-                    metadata, digest, ..
-                } => Done::Registry(register(
-                    store,
-                    std::mem::take(metadata),
-                    *digest,
-                    settings,
-                    &now,
+                    metadata,
+                    digest,
+                    audit,
+                    ..
+                } => {
+                    let outcome =
+                        register(store, std::mem::take(metadata), *digest, settings, &now);
+                    finish(store, &mut audits, outcome, audit.take())
+                }
+                Job::Audit { audit, .. } => {
+                    let mut changes = ChangeSet::default();
+                    Done::Audit(
+                        audits
+                            .add(store, &mut changes, audit.clone())
+                            .and_then(|id| store.apply(&changes, false).map(|()| id)),
+                    )
+                }
+                Job::Dmp {
+                    patient,
+                    command,
+                    audit,
+                    ..
+                } => Done::Dmp(dmp(store, &mut audits, patient, command, audit.clone())),
+                Job::OutboxSent { ids, .. } => Done::Sent(store.apply(
+                    &ChangeSet {
+                        outbox_sent: std::mem::take(ids),
+                        ..ChangeSet::default()
+                    },
+                    false,
                 )),
             };
             pending_sync |= done.changed();
@@ -324,56 +457,168 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
         for (job, outcome) in group.drain(..) {
             // An answer that reports a change is sent only once the change is durable.
             let outcome = match (&synced, outcome) {
-                (Err(error), Some(done)) if done.changed() => Some(match done {
-                    Done::Registry(_) => Done::Registry(Err(copy(error))),
-                    Done::Identity(_) => Done::Identity(Err(copy(error))),
-                }),
+                (Err(error), Some(done)) if done.changed() => Some(done.failed(error)),
                 (_, outcome) => outcome,
             };
-            // A submitter that went away (timeout, closed connection) is not an error here.
-            match (job, outcome) {
-                (
-                    Job::Register { reply, .. }
-                    | Job::AddPatients { reply, .. }
-                    | Job::Remove { reply, .. }
-                    | Job::Update { reply, .. },
-                    Some(Done::Registry(answer)),
-                ) => {
-                    let _ = reply.send(answer);
-                }
-                (Job::Identity { reply, .. }, Some(Done::Identity(answer))) => {
-                    let _ = reply.send(answer);
-                }
-                (
-                    Job::Register { reply, .. }
-                    | Job::AddPatients { reply, .. }
-                    | Job::Remove { reply, .. }
-                    | Job::Update { reply, .. },
-                    _,
-                ) => {
-                    let _ = reply.send(Ok(RegistryResponse::from_errors(vec![
-                        RegistryError::error(
-                            XdsErrorCode::RegistryError,
-                            "the submission was not processed",
-                        ),
-                    ])));
-                }
-                (Job::Identity { reply, .. }, _) => {
-                    let _ = reply.send(Err(StoreError::fatal("the command was not processed")));
-                }
-            }
+            answer(job, outcome);
         }
     }
 }
 
-/// Applies a checked change set (made durable by the group's sync), or answers its refusal.
-fn applied(store: &dyn MetadataStore, outcome: Result<ChangeSet, Vec<RegistryError>>) -> Reply {
-    match outcome {
-        Ok(changes) => store
-            .apply(&changes, false)
-            .map(|()| RegistryResponse::success()),
-        Err(errors) => Ok(RegistryResponse::from_errors(errors)),
+/// Sends a job's answer. A submitter that went away (timeout, closed connection) is not an
+/// error here.
+fn answer(job: Job, outcome: Option<Done>) {
+    match (job, outcome) {
+        (
+            Job::Register { reply, .. }
+            | Job::AddPatients { reply, .. }
+            | Job::Remove { reply, .. }
+            | Job::Update { reply, .. },
+            Some(Done::Registry(answer, _)),
+        ) => {
+            let _ = reply.send(answer);
+        }
+        (Job::Identity { reply, .. }, Some(Done::Identity(answer))) => {
+            let _ = reply.send(answer);
+        }
+        (Job::Audit { reply, .. }, Some(Done::Audit(answer))) => {
+            let _ = reply.send(answer);
+        }
+        (Job::Dmp { reply, .. }, Some(Done::Dmp(answer))) => {
+            let _ = reply.send(answer);
+        }
+        (Job::OutboxSent { reply, .. }, Some(Done::Sent(answer))) => {
+            let _ = reply.send(answer);
+        }
+        (
+            Job::Register { reply, .. }
+            | Job::AddPatients { reply, .. }
+            | Job::Remove { reply, .. }
+            | Job::Update { reply, .. },
+            _,
+        ) => {
+            let _ = reply.send(Ok(RegistryResponse::from_errors(vec![
+                RegistryError::error(
+                    XdsErrorCode::RegistryError,
+                    "the submission was not processed",
+                ),
+            ])));
+        }
+        (Job::Identity { reply, .. }, _) => {
+            let _ = reply.send(Err(not_processed()));
+        }
+        (Job::Audit { reply, .. }, _) => {
+            let _ = reply.send(Err(not_processed()));
+        }
+        (Job::Dmp { reply, .. }, _) => {
+            let _ = reply.send(Err(not_processed()));
+        }
+        (Job::OutboxSent { reply, .. }, _) => {
+            let _ = reply.send(Err(not_processed()));
+        }
     }
+}
+
+fn not_processed() -> StoreError {
+    StoreError::fatal("the command was not processed")
+}
+
+/// The audit ids the writer hands out (one thread: a plain counter).
+struct AuditIds {
+    next: u64,
+}
+
+impl AuditIds {
+    /// Adds `audit` to `changes` with the next id, filed under its patient's number (a patient
+    /// the same change set creates counts).
+    fn add(
+        &mut self,
+        store: &dyn MetadataStore,
+        changes: &mut ChangeSet,
+        audit: Audit,
+    ) -> Result<u64, StoreError> {
+        let patient = match &audit.patient {
+            Some(id) => match store.patient(id)? {
+                Some(number) => Some(number),
+                None => {
+                    let key = canonical(id);
+                    changes
+                        .new_patients
+                        .iter()
+                        .find(|(_, new)| canonical(new) == key)
+                        .map(|(number, _)| *number)
+                }
+            },
+            None => None,
+        };
+        let mut record = audit.record;
+        record.id = self.next;
+        self.next += 1;
+        changes.audits.push((patient, record));
+        Ok(self.next - 1)
+    }
+}
+
+/// A transaction's result with its audit record: the change set (if accepted) and the record
+/// (with the outcome) in one write.
+fn finish(
+    store: &dyn MetadataStore,
+    audits: &mut AuditIds,
+    outcome: Result<Result<ChangeSet, Vec<RegistryError>>, StoreError>,
+    audit: Option<Audit>,
+) -> Done {
+    let (mut changes, response) = match outcome {
+        Ok(Ok(changes)) => (changes, RegistryResponse::success()),
+        Ok(Err(errors)) => (ChangeSet::default(), RegistryResponse::from_errors(errors)),
+        Err(error) => return Done::Registry(Err(error), false),
+    };
+    let wrote = audit.is_some();
+    if let Some(mut audit) = audit {
+        audit.record.outcome = AuditOutcome::of(&response);
+        if let Err(error) = audits.add(store, &mut changes, audit) {
+            return Done::Registry(Err(error), false);
+        }
+    }
+    match store.apply(&changes, false) {
+        Ok(()) => Done::Registry(Ok(response), wrote),
+        Err(error) => Done::Registry(Err(error), false),
+    }
+}
+
+/// A DMP command: the record after it and its audit record in one write (a refused command
+/// writes its audit record only).
+fn dmp(
+    store: &dyn MetadataStore,
+    audits: &mut AuditIds,
+    patient: &Cx,
+    command: &DmpCommand,
+    mut audit: Audit,
+) -> DmpReply {
+    let mut changes = ChangeSet::default();
+    let number = match store.patient(patient)? {
+        Some(number) => number,
+        None if *command == DmpCommand::Open => {
+            let number: PatientNum = store.next_patient_num()?;
+            changes.new_patients.push((number, patient.clone()));
+            number
+        }
+        None => {
+            audit.record.outcome =
+                AuditOutcome::Denied(format!("{}: unknown patient", crate::access::DMP_NOT_FOUND));
+            audits.add(store, &mut changes, audit)?;
+            store.apply(&changes, false)?;
+            return Ok(Err(CommandError::NoDmp));
+        }
+    };
+    let current = store.dmp_record(number)?;
+    let result = command.apply(current.as_ref(), crate::audit::now_ms() / 1000);
+    match &result {
+        Ok(record) => changes.dmp.push((number, record.clone())),
+        Err(error) => audit.record.outcome = AuditOutcome::Failed(error.to_string()),
+    }
+    audits.add(store, &mut changes, audit)?;
+    store.apply(&changes, false)?;
+    Ok(result)
 }
 
 fn copy(error: &StoreError) -> StoreError {
@@ -389,15 +634,13 @@ fn register(
     digest: [u8; 20],
     settings: &RegisterSettings,
     now: &Dtm,
-) -> Reply {
+) -> Result<Result<ChangeSet, Vec<RegistryError>>, StoreError> {
     match iti42::register(store, metadata, digest, settings, &mut random_bytes, now) {
-        Ok(Registered::Changes(changes)) => store
-            .apply(&changes, false)
-            .map(|()| RegistryResponse::success()),
+        Ok(Registered::Changes(changes)) => Ok(Ok(changes)),
         // The earlier identical submission may still be waiting for its sync: the answer
         // reports success, so it waits for this group's sync too (Done::changed).
-        Ok(Registered::AlreadyRegistered) => Ok(RegistryResponse::success()),
-        Err(RegisterError::Rejected(errors)) => Ok(RegistryResponse::from_errors(errors)),
+        Ok(Registered::AlreadyRegistered) => Ok(Ok(ChangeSet::default())),
+        Err(RegisterError::Rejected(errors)) => Ok(Err(errors)),
         Err(RegisterError::Store(error)) => Err(error),
     }
 }

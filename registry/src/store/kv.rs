@@ -13,6 +13,10 @@
 //! | `patients` | `S` · subsumed number (8) | surviving number (8) |
 //! | `meta` | `next_patient`, or `D` · SubmissionSet uniqueId | counter, or digest |
 //! | `meta` | `H` · feed message key | digest |
+//! | `meta` | `next_audit` | next audit record id (8) |
+//! | `patients` | `P` · patient number (8) | DMP record |
+//! | `audit` | patient number (8, all ones without a patient) · record id (8) | audit record |
+//! | `outbox` | record id (8) | audit record, until delivered to the audit repository |
 //!
 //! Patient ids are keyed by id number and assigning authority only
 //! ([`crate::identity::canonical`]). Merges are few: they are also held in memory (loaded at
@@ -31,6 +35,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use xds::model::{AssociationType, Cx, Uuid};
 
+use crate::access::DmpRecord;
+use crate::audit::AuditRecord;
 use crate::identity::{PatientRecord, canonical};
 
 use super::{
@@ -47,16 +53,20 @@ pub enum Table {
     Links,
     Patients,
     Meta,
+    Audit,
+    Outbox,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 8] = [
         Self::Objects,
         Self::Locators,
         Self::UniqueIds,
         Self::Links,
         Self::Patients,
         Self::Meta,
+        Self::Audit,
+        Self::Outbox,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -67,6 +77,8 @@ impl Table {
             Self::Links => "links",
             Self::Patients => "patients",
             Self::Meta => "meta",
+            Self::Audit => "audit",
+            Self::Outbox => "outbox",
         }
     }
 }
@@ -84,6 +96,15 @@ pub trait KvEngine: Send + Sync + 'static {
         prefix: &[u8],
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> StoreResult<()>;
+    /// Visits keys starting with `prefix` and below `before` (when given) in descending order;
+    /// the visitor returns false to stop.
+    fn scan_prefix_back(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        before: Option<&[u8]>,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()>;
     /// Applies writes atomically; with `sync`, durably.
     fn write(&self, writes: Vec<Write>, sync: bool) -> StoreResult<()>;
     /// Makes every previous write durable.
@@ -93,6 +114,32 @@ pub trait KvEngine: Send + Sync + 'static {
 
 const RECORD_FORMAT: u8 = 1;
 const NEXT_PATIENT: &[u8] = b"next_patient";
+const NEXT_AUDIT: &[u8] = b"next_audit";
+/// The audit key prefix of records without a known patient.
+const NO_PATIENT: PatientNum = PatientNum::MAX;
+
+fn audit_key(patient: Option<PatientNum>, id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(16);
+    key.extend_from_slice(&patient.unwrap_or(NO_PATIENT).to_be_bytes());
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// Any serde value as format byte · postcard.
+fn encode_value<T: serde::Serialize>(value: &T, what: &str) -> StoreResult<Vec<u8>> {
+    let mut out = vec![RECORD_FORMAT];
+    postcard::to_io(value, &mut out)
+        .map_err(|error| StoreError::fatal(format!("encode {what}: {error}")))?;
+    Ok(out)
+}
+
+fn decode_value<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> StoreResult<T> {
+    match bytes.split_first() {
+        Some((&RECORD_FORMAT, rest)) => postcard::from_bytes(rest)
+            .map_err(|error| StoreError::corrupt(format!("{what}: {error}"))),
+        _ => Err(StoreError::corrupt(format!("{what}: unknown format"))),
+    }
+}
 
 fn object_key(kind: Kind, patient: PatientNum, uuid: &Uuid) -> Vec<u8> {
     let mut key = Vec::with_capacity(25);
@@ -426,6 +473,32 @@ impl<E: KvEngine> KvMetadataStore<E> {
         if let Some((unique_id, digest)) = &changes.submission_digest {
             writes.push((Table::Meta, digest_key(unique_id), Some(digest.to_vec())));
         }
+        for (patient, record) in &changes.dmp {
+            writes.push((
+                Table::Patients,
+                numbered_key(b'P', *patient),
+                Some(encode_value(record, "DMP record")?),
+            ));
+        }
+        if let Some(highest) = changes.audits.iter().map(|(_, record)| record.id).max() {
+            for (patient, record) in &changes.audits {
+                let value = encode_value(record, "audit record")?;
+                writes.push((
+                    Table::Outbox,
+                    record.id.to_be_bytes().to_vec(),
+                    Some(value.clone()),
+                ));
+                writes.push((Table::Audit, audit_key(*patient, record.id), Some(value)));
+            }
+            writes.push((
+                Table::Meta,
+                NEXT_AUDIT.to_vec(),
+                Some((highest + 1).to_be_bytes().to_vec()),
+            ));
+        }
+        for id in &changes.outbox_sent {
+            writes.push((Table::Outbox, id.to_be_bytes().to_vec(), None));
+        }
         Ok(writes)
     }
 }
@@ -641,6 +714,59 @@ impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
                 })?))
             }
             None => Ok(None),
+        }
+    }
+
+    fn dmp_record(&self, patient: PatientNum) -> StoreResult<Option<DmpRecord>> {
+        self.engine
+            .get(Table::Patients, &numbered_key(b'P', patient))?
+            .map(|bytes| decode_value(&bytes, "DMP record"))
+            .transpose()
+    }
+
+    fn audit_records(
+        &self,
+        patient: Option<PatientNum>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditRecord>> {
+        let prefix = patient.unwrap_or(NO_PATIENT).to_be_bytes();
+        let before = before.map(|id| audit_key(patient, id));
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.engine.scan_prefix_back(
+            Table::Audit,
+            &prefix,
+            before.as_deref(),
+            &mut |_, value| {
+                match decode_value(value, "audit record") {
+                    Ok(record) => records.push(record),
+                    Err(error) => failure = Some(error),
+                }
+                failure.is_none() && records.len() < limit
+            },
+        )?;
+        failure.map_or(Ok(records), Err)
+    }
+
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        let mut records = Vec::new();
+        let mut failure = None;
+        self.engine
+            .scan_prefix(Table::Outbox, b"", &mut |_, value| {
+                match decode_value(value, "outbox record") {
+                    Ok(record) => records.push(record),
+                    Err(error) => failure = Some(error),
+                }
+                failure.is_none() && records.len() < limit
+            })?;
+        failure.map_or(Ok(records), Err)
+    }
+
+    fn next_audit_id(&self) -> StoreResult<u64> {
+        match self.engine.get(Table::Meta, NEXT_AUDIT)? {
+            Some(bytes) => u64_of(&bytes),
+            None => Ok(1),
         }
     }
 

@@ -47,6 +47,30 @@ impl KvEngine for MemEngine {
         Ok(())
     }
 
+    fn scan_prefix_back(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        before: Option<&[u8]>,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        let tables = self.tables.read().map_err(|_| poisoned())?;
+        let low = (table, prefix.to_vec());
+        let range = match before {
+            Some(before) => tables.range(low..(table, before.to_vec())),
+            None => tables.range(low..),
+        };
+        for ((found_table, key), value) in range.rev() {
+            if *found_table != table || !key.starts_with(prefix) {
+                continue;
+            }
+            if !visit(key, value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn write(&self, writes: Vec<Write>, _sync: bool) -> StoreResult<()> {
         let mut tables = self.tables.write().map_err(|_| poisoned())?;
         for (table, key, value) in writes {

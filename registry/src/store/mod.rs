@@ -10,6 +10,8 @@ pub mod rocks;
 
 use xds::model::{Association, AssociationType, Cx, DocumentEntry, Folder, SubmissionSet, Uuid};
 
+use crate::access::DmpRecord;
+use crate::audit::AuditRecord;
 use crate::identity::PatientRecord;
 
 /// Number the registry gives each patient identifier (keys stay short and fixed-size).
@@ -171,6 +173,13 @@ pub struct ChangeSet {
     pub removes: Vec<Located>,
     /// SubmissionSet uniqueId and digest of the submission, for idempotent retries.
     pub submission_digest: Option<(String, [u8; 20])>,
+    /// DMP records written (new or replaced).
+    pub dmp: Vec<(PatientNum, DmpRecord)>,
+    /// Audit records (with their ids), filed under their patient (None: no known patient);
+    /// each also goes to the export outbox.
+    pub audits: Vec<(Option<PatientNum>, AuditRecord)>,
+    /// Outbox entries delivered to the audit repository.
+    pub outbox_sent: Vec<u64>,
 }
 
 impl ChangeSet {
@@ -183,6 +192,9 @@ impl ChangeSet {
             && self.puts.is_empty()
             && self.removes.is_empty()
             && self.submission_digest.is_none()
+            && self.dmp.is_empty()
+            && self.audits.is_empty()
+            && self.outbox_sent.is_empty()
     }
 }
 
@@ -242,6 +254,20 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn links(&self, uuid: &Uuid, direction: Direction) -> StoreResult<Vec<Link>>;
     /// The digest recorded for a SubmissionSet uniqueId.
     fn submission_digest(&self, submission_set_unique_id: &str) -> StoreResult<Option<[u8; 20]>>;
+    /// A patient's DMP record; None when the patient has no DMP.
+    fn dmp_record(&self, patient: PatientNum) -> StoreResult<Option<DmpRecord>>;
+    /// Audit records filed under a patient (None: those without a known patient), newest
+    /// first, with ids below `before`, at most `limit`.
+    fn audit_records(
+        &self,
+        patient: Option<PatientNum>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> StoreResult<Vec<AuditRecord>>;
+    /// The oldest records of the export outbox, at most `limit`.
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<AuditRecord>>;
+    /// The id the next audit record gets.
+    fn next_audit_id(&self) -> StoreResult<u64>;
     /// Applies a change set atomically. With `durable`, it is on stable storage when this
     /// returns; without, [`MetadataStore::sync`] makes it so (group commit).
     fn apply(&self, changes: &ChangeSet, durable: bool) -> StoreResult<()>;

@@ -195,6 +195,40 @@ impl KvEngine for RocksEngine {
         iterator.status().map_err(|failure| error("scan", failure))
     }
 
+    fn scan_prefix_back(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        before: Option<&[u8]>,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> StoreResult<()> {
+        let mut read = ReadOptions::default();
+        read.set_iterate_lower_bound(prefix.to_vec());
+        let upper = match before {
+            Some(before) => Some(before.to_vec()),
+            None => prefix_upper_bound(prefix),
+        };
+        let mut iterator = self.db.raw_iterator_cf_opt(self.family(table)?, read);
+        match &upper {
+            // seek_for_prev lands at or before the bound; the bound itself is excluded below.
+            Some(upper) => iterator.seek_for_prev(upper),
+            None => iterator.seek_to_last(),
+        }
+        while iterator.valid() {
+            let (Some(key), Some(value)) = (iterator.key(), iterator.value()) else {
+                break;
+            };
+            let beyond = upper.as_deref().is_some_and(|upper| key >= upper);
+            if !beyond {
+                if !key.starts_with(prefix) || !visit(key, value) {
+                    break;
+                }
+            }
+            iterator.prev();
+        }
+        iterator.status().map_err(|failure| error("scan", failure))
+    }
+
     fn write(&self, writes: Vec<Write>, sync: bool) -> StoreResult<()> {
         let mut batch = WriteBatch::default();
         for (table, key, value) in writes {

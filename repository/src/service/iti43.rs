@@ -1,6 +1,7 @@
 //! ITI-43 Retrieve Document Set: which requested documents this repository returns, and a
 //! reader that streams each one from its chunks (checking its SHA-1 on the way when asked).
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use sha1::{Digest, Sha1};
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::DocumentRequest;
+use xds::wire::RawXml;
 
 use super::Repository;
 use crate::store::{DocumentRecord, DocumentStore};
@@ -30,7 +32,61 @@ pub struct RetrievePlan {
 impl Repository {
     /// Looks the requested documents up (blocking store reads).
     pub fn plan_retrieve(&self, requests: Vec<DocumentRequest>) -> RetrievePlan {
-        let mut errors = Vec::new();
+        self.plan_retrieve_after(requests, Vec::new())
+    }
+
+    /// ITI-43 under the registry's access policy: asks the registry (forwarding the caller's
+    /// WS-Security header) which of the requested documents the caller may read, and plans
+    /// only those. A document the caller may not read is answered exactly like one this
+    /// repository does not hold, so that the answer reveals nothing.
+    pub async fn plan_checked_retrieve(
+        &self,
+        requests: Vec<DocumentRequest>,
+        security: Option<&RawXml>,
+    ) -> RetrievePlan {
+        if !self.settings().retrieve_check {
+            return self.plan_retrieve(requests);
+        }
+        let ours = self.settings().repository_unique_id.as_str();
+        let asked: Vec<String> = requests
+            .iter()
+            .filter(|request| request.repository_unique_id == ours)
+            .map(|request| request.document_unique_id.clone())
+            .collect();
+        if asked.is_empty() {
+            return self.plan_retrieve(requests);
+        }
+        let refused = |errors: Vec<RegistryError>| RetrievePlan {
+            response: RegistryResponse::from_errors(errors),
+            documents: Vec::new(),
+        };
+        let readable: HashSet<String> = match self.registry().readable(&asked, security).await {
+            Ok(Ok(readable)) => readable.into_iter().collect(),
+            // The registry refused the caller (no DMP, not authorised, blocked...): its errors.
+            Ok(Err(response)) => return refused(response.errors),
+            Err(error) => {
+                return refused(vec![RegistryError::error(
+                    XdsErrorCode::RegistryNotAvailable,
+                    format!("the registry could not check access to the documents: {error}"),
+                )]);
+            }
+        };
+        let (allowed, hidden): (Vec<_>, Vec<_>) = requests.into_iter().partition(|request| {
+            request.repository_unique_id != ours || readable.contains(&request.document_unique_id)
+        });
+        let errors = hidden
+            .into_iter()
+            .map(|request| not_here(&request.document_unique_id))
+            .collect();
+        self.plan_retrieve_after(allowed, errors)
+    }
+
+    /// Plans `requests` after earlier `errors`.
+    fn plan_retrieve_after(
+        &self,
+        requests: Vec<DocumentRequest>,
+        mut errors: Vec<RegistryError>,
+    ) -> RetrievePlan {
         let mut documents = Vec::new();
         for request in requests {
             let unique_id = request.document_unique_id.clone();
@@ -40,13 +96,7 @@ impl Repository {
             }
             match self.store().document(&unique_id) {
                 Ok(Some(record)) => documents.push(FoundDocument { request, record }),
-                Ok(None) => errors.push(
-                    RegistryError::error(
-                        XdsErrorCode::DocumentUniqueIdError,
-                        format!("document {unique_id} is not in this repository"),
-                    )
-                    .at(unique_id),
-                ),
+                Ok(None) => errors.push(not_here(&unique_id)),
                 Err(error) => errors.push(
                     RegistryError::error(XdsErrorCode::RepositoryError, error.to_string())
                         .at(unique_id),
@@ -177,4 +227,13 @@ impl Read for DocumentReader {
         self.position += count;
         Ok(count)
     }
+}
+
+/// The error of a document this repository does not hold (or the caller may not read).
+fn not_here(unique_id: &str) -> RegistryError {
+    RegistryError::error(
+        XdsErrorCode::DocumentUniqueIdError,
+        format!("document {unique_id} is not in this repository"),
+    )
+    .at(unique_id)
 }

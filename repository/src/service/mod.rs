@@ -33,6 +33,9 @@ pub struct ServiceSettings {
     /// Check each retrieved document's SHA-1 while it streams out; a mismatch breaks the
     /// answer rather than deliver corrupt bytes.
     pub verify_on_read: bool,
+    /// ITI-43 asks the registry which requested documents the caller may read (the
+    /// registry's access policy, architecture.md invariant 3).
+    pub retrieve_check: bool,
 }
 
 /// The repository service; cheap to clone.
@@ -86,6 +89,10 @@ impl Repository {
 
     pub fn store(&self) -> &Arc<dyn DocumentStore> {
         &self.inner.store
+    }
+
+    pub fn registry(&self) -> &Arc<dyn RegistryClient> {
+        &self.inner.registry
     }
 
     pub fn settings(&self) -> &ServiceSettings {

@@ -53,6 +53,16 @@ pub fn patient_add(data_dir: &Path, ids: &[&str]) {
     xds_conformance::support::patient_add(registry_binary(), data_dir, ids);
 }
 
+/// Opens the DMP of patients with the registry's offline command.
+pub fn dmp_open(data_dir: &Path, ids: &[&str]) {
+    xds_conformance::support::dmp_open(registry_binary(), data_dir, ids);
+}
+
+/// Runs one offline `xds-registry dmp` command.
+pub fn dmp_command(data_dir: &Path, args: &[&str]) {
+    xds_conformance::support::dmp_command(registry_binary(), data_dir, args);
+}
+
 /// Both daemons with fresh data directories.
 #[derive(Debug)]
 pub struct Pair {

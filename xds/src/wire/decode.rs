@@ -180,9 +180,15 @@ pub(crate) fn read_body_element<R: BufRead, S: AttachmentSink>(
             | Tag::AdhocQueryResponse
             | Tag::RetrieveDocumentSetResponse,
         ) => return Err(xml.wrong_namespace(body_namespace(xml.tag))),
+        _ if xml.namespace_uri().starts_with(EXTENSION_NAMESPACES) => {
+            Body::Extension(xml.capture_raw()?)
+        }
         _ => return Err(xml.unexpected("an XDS.b request or response element")),
     })
 }
+
+/// Body elements in namespaces starting with this are extensions ([`Body::Extension`]).
+pub const EXTENSION_NAMESPACES: &str = "urn:xds:";
 
 fn body_namespace(tag: Tag) -> &'static str {
     use super::names::*;

@@ -639,6 +639,7 @@ pub fn write_body(writer: &mut XmlWriter, body: &Body<OutContent>) {
             writer.end("xds:RetrieveDocumentSetResponse");
         }
         Body::Fault(fault) => write_fault(writer, fault),
+        Body::Extension(raw) => write_raw_with_namespaces(writer, raw),
     }
 }
 
@@ -748,6 +749,15 @@ pub fn write_envelope(header: &Header, body: &Body<OutContent>) -> String {
     }
     if let Some(to) = &header.to {
         writer.text_element("wsa:To", to);
+    }
+    if let Some(address) = header
+        .from
+        .as_ref()
+        .and_then(|from| from.address.as_deref())
+    {
+        writer.open("wsa:From").close();
+        writer.text_element("wsa:Address", address);
+        writer.end("wsa:From");
     }
     if let Some(relates_to) = &header.relates_to {
         writer.text_element("wsa:RelatesTo", relates_to);

@@ -351,6 +351,9 @@ pub enum Body<C> {
     AdhocQueryResponse(AdhocQueryResponse),
     RetrieveResponse(RetrieveDocumentSetResponse<C>),
     Fault(Fault),
+    /// A body element of an extension namespace (`urn:xds:*`, the DMP management operations),
+    /// kept raw for the daemon that serves it.
+    Extension(RawXml),
 }
 
 impl<C> Body<C> {
@@ -367,6 +370,7 @@ impl<C> Body<C> {
             Self::AdhocQueryResponse(_) => "AdhocQueryResponse",
             Self::RetrieveResponse(_) => "RetrieveDocumentSetResponse",
             Self::Fault(_) => "Fault",
+            Self::Extension(_) => "extension element",
         }
     }
 
@@ -398,6 +402,7 @@ impl<C> Body<C> {
             Self::RemoveDocuments(request) => Body::RemoveDocuments(request),
             Self::RegistryResponse(response) => Body::RegistryResponse(response),
             Self::AdhocQueryResponse(response) => Body::AdhocQueryResponse(response),
+            Self::Extension(raw) => Body::Extension(raw),
             Self::RetrieveResponse(response) => {
                 Body::RetrieveResponse(RetrieveDocumentSetResponse {
                     response: response.response,
