@@ -55,6 +55,11 @@ pub const STRUCTURE_ID: &str = "1750100125";
 pub const OTHER_STRUCTURE_ID: &str = "1690100141";
 /// The idNat_PS of `professional.pem`.
 pub const PROFESSIONAL_ID: &str = "810003461033";
+/// The structure id of the test patient portal (`portal.pem`).
+pub const PORTAL_STRUCTURE_ID: &str = "1000000001";
+/// The subject DN of the test patient portal's certificate.
+pub const PORTAL_DN: &str =
+    "CN=PORTAIL PATIENT TEST,OU=1000000001,O=MON ESPACE SANTE TEST,ST=Paris (75),C=FR";
 
 /// A fresh 2048-bit RSA key (the rsa crate makes it; ring signs with it through rcgen).
 fn new_key() -> Result<KeyPair, PkiError> {
@@ -216,6 +221,20 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
         ),
         (
             Leaf {
+                file: "portal",
+                subject: structure(
+                    "PORTAIL PATIENT TEST",
+                    PORTAL_STRUCTURE_ID,
+                    "MON ESPACE SANTE TEST",
+                ),
+                server: false,
+                expired: false,
+                serial: 0x2003,
+            },
+            false,
+        ),
+        (
+            Leaf {
                 file: "professional",
                 subject: name(&[
                     (DnType::CountryName, "FR"),
@@ -294,6 +313,7 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
          untrusted-ca.pem: a CA the daemons do not trust (untrusted.pem is its).\n\
          registry.pem, repository.pem: the daemons (server and client; localhost, 127.0.0.1, ::1).\n\
          structure.pem: structure 1750100125; structure-b.pem: structure 1690100141.\n\
+         portal.pem: a patient portal (structure 1000000001).\n\
          professional.pem: card of the doctor 810003461033.\n\
          expired.pem, revoked.pem, untrusted.pem: refused certificates of structure 1750100125.\n\
          `xds-conformance pki vihf --dir DIR --cert NAME ...` signs a VIHF assertion with NAME.key.\n",

@@ -934,7 +934,13 @@ impl Profile for DmpProfile {
         let mut problems = Vec::new();
         let sector = Code::new(&assertion.sector.code, &assertion.sector.system, "");
         problems.extend(self.set(FACILITY_CODE).problem("Secteur_Activite", &sector));
-        if let Some(role) = assertion.roles.first() {
+        // A patient portal's role is not a profession (the registry's access policy accepts it
+        // from configured portal certificates only).
+        if let Some(role) = assertion
+            .roles
+            .first()
+            .filter(|role| role.system != xds::model::caller::PORTAL_ROLE_SYSTEM)
+        {
             let role = Code::new(&role.code, &role.system, "");
             problems.extend(self.set(SUBJECT_ROLE).problem("role", &role));
         }

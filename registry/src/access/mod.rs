@@ -31,9 +31,9 @@ pub const ACCESS_NOT_AUTHORISED: &str = "ACCESS_NOT_AUTHORISED";
 pub const ACCESS_MODE_OPPOSED: &str = "ACCESS_MODE_OPPOSED";
 pub const AUTH_MODE_NOT_ALLOWED: &str = "AUTH_MODE_NOT_ALLOWED";
 
-/// The code system of the roles a patient portal asserts (our own: the VIHF has no patient
-/// role). Accepted only from a certificate listed in `access.portals`.
-pub const PORTAL_ROLE_SYSTEM: &str = "urn:xds:dmp:portal-role";
+/// The code system of the roles a patient portal asserts; accepted only from a certificate
+/// listed in `access.portals`.
+pub use xds::model::caller::PORTAL_ROLE_SYSTEM;
 /// The portal role of the patient.
 pub const PORTAL_PATIENT: &str = "PATIENT";
 /// The portal role of a legal representative of a minor patient.

@@ -142,6 +142,10 @@ pub struct Caller {
     pub direct_author_check: bool,
 }
 
+/// The code system of the roles a patient portal asserts (this project's: the VIHF has no
+/// patient role). A registry accepts them only from a configured portal certificate.
+pub const PORTAL_ROLE_SYSTEM: &str = "urn:xds:dmp:portal-role";
+
 /// The `codeContext` token of a request whose patient differs from the assertion's.
 pub const VIHF_PATIENT_MISMATCH: &str = "VIHF_PATIENT_MISMATCH";
 /// The token of a submission none of whose authorInstitutions is the assertion's structure.

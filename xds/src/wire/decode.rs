@@ -129,7 +129,11 @@ fn read_body<R: BufRead, S: AttachmentSink>(
     sink: &mut S,
     limits: &Limits,
 ) -> Result<Body<DocumentContent<S::Handle>>, DecodeError> {
-    if !xml.next_child()? {
+    // The body element's start tag is kept, in case it is an extension captured raw.
+    xml.set_record_raw(true);
+    let started = xml.next_child();
+    xml.set_record_raw(false);
+    if !started? {
         return Err(xml.missing("body element"));
     }
     xml.in_body = true;
