@@ -1,21 +1,37 @@
 # Shared helpers for the project's scripts (sourced, not run).
 
+# install_packages PACKAGE...: apt-get install (as root, or through sudo).
+install_packages() {
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "error: I cannot install $* without root; install it and retry" >&2
+      exit 1
+    fi
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; then
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  fi
+}
+
 # need COMMAND DEBIAN_PACKAGE: installs the package when the command is missing.
 need() {
   command -v "$1" >/dev/null 2>&1 && return 0
   echo "==> installing $2 (provides $1)" >&2
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-      echo "error: $1 is missing and I cannot install $2 without root; install it and retry" >&2
-      exit 1
-    fi
-  fi
-  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1; then
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >/dev/null
-  fi
+  install_packages "$2"
   command -v "$1" >/dev/null 2>&1 || { echo "error: installing $2 did not provide $1" >&2; exit 1; }
+}
+
+# need_packages PACKAGE...: installs the Debian packages dpkg does not list as installed.
+need_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing ${missing[*]}" >&2
+  install_packages "${missing[@]}"
 }
 
 # find_shared: exports XDS_SHARED_DIR, the folder holding the NIST testkit, the XML schemas and

@@ -312,6 +312,80 @@ pub fn dmp_command(binary: &Path, data_dir: &Path, args: &[&str]) {
     );
 }
 
+/// The namespace of the registry's DMP management operations.
+pub const ACCESS_NS: &str = "urn:xds:dmp:access:2026";
+
+/// The envelope of a registry management operation (`getAccessHistory`, `manageDmp`, ...) with
+/// its fields, and the assertion when given.
+pub fn management_envelope(
+    operation: &str,
+    fields: &[(&str, &str)],
+    assertion: Option<&str>,
+) -> Vec<u8> {
+    let mut xml = format!("<a:{operation} xmlns:a=\"{ACCESS_NS}\">");
+    for (name, value) in fields {
+        let value = value.replace('&', "&amp;").replace('<', "&lt;");
+        xml.push_str(&format!("<a:{name}>{value}</a:{name}>"));
+    }
+    xml.push_str(&format!("</a:{operation}>"));
+    let header = Header {
+        action: Some(format!("{ACCESS_NS}:{operation}")),
+        message_id: Some("urn:uuid:0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5".to_owned()),
+        security: assertion.map(|assertion| wire::RawXml {
+            xml: crate::pki::security_header(assertion),
+            namespaces: Vec::new(),
+        }),
+        ..Header::default()
+    };
+    let body = Body::Extension(wire::RawXml {
+        xml,
+        namespaces: Vec::new(),
+    });
+    wire::write_envelope(&header, &body).into_bytes()
+}
+
+/// The `<a:access .../>` entries of an access-history answer, and its `next` cursor.
+pub fn history_entries(answer: &str) -> (Vec<String>, Option<String>) {
+    let entries = answer
+        .split("<a:access ")
+        .skip(1)
+        .map(|entry| entry.split("/>").next().unwrap_or(entry).to_owned())
+        .collect();
+    let next = answer
+        .split("next=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned);
+    (entries, next)
+}
+
+/// Every access-history entry of `patient` over plain HTTP (a registry without the DMP policy),
+/// newest first, paging through.
+pub fn whole_history(address: SocketAddr, path: &str, patient: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let mut fields = vec![("patient", patient), ("limit", "500")];
+        if let Some(before) = &before {
+            fields.push(("before", before.as_str()));
+        }
+        let answer = post(
+            address,
+            path,
+            SOAP,
+            &management_envelope("getAccessHistory", &fields, None),
+        );
+        let text = answer.text();
+        assert!(text.contains("status=\"OK\""), "{text}");
+        let (entries, next) = history_entries(&text);
+        all.extend(entries);
+        match next {
+            Some(next) => before = Some(next),
+            None => return all,
+        }
+    }
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {

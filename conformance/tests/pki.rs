@@ -55,7 +55,7 @@ fn xmlsec1_and_our_verifier_agree_on_vihf_signatures() {
     let dir = TempDir::new("pki-xmlsec");
     let pki_dir = dir.path().join("pki");
     let files = pki::init(&pki_dir).expect("pki init");
-    assert_eq!(files.len(), 11);
+    assert_eq!(files.len(), 12);
     let assertion = pki::sign_vihf(&pki_dir, &VihfSpec::structure(Some(PATIENT))).expect("sign");
 
     // xmlsec1 verifies ours, with the certificate chain of the test CA.

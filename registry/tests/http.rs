@@ -689,6 +689,33 @@ fn kill_9_loses_no_acknowledged_submission_and_leaves_no_partial_one() {
         );
     }
     assert!(stored / 3 >= acknowledged.len());
+    // Every acknowledged submission left its audit record (written in the same batch).
+    let history = whole_history(daemon.address, PATH, &alice.format());
+    let audited: std::collections::HashSet<String> = history
+        .iter()
+        .filter(|entry| {
+            entry.contains("transaction=\"ITI-42\"") && entry.contains("outcome=\"allowed\"")
+        })
+        .filter_map(|entry| {
+            entry
+                .split("documents=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(|ids| {
+                    ids.split(' ')
+                        .find(|id| id.starts_with("2.999.1."))
+                        .unwrap_or("")
+                        .to_owned()
+                })
+        })
+        .collect();
+    for number in &acknowledged {
+        assert!(
+            audited.contains(&format!("2.999.1.{number}")),
+            "acknowledged submission {number} has no audit record ({} records)",
+            history.len()
+        );
+    }
 }
 
 #[test]

@@ -17,7 +17,7 @@ use common::*;
 use xds::model::*;
 use xds::transaction::Transaction;
 use xds::transform::{self, Options};
-use xds::wire::{self, Body, Header, OutContent};
+use xds::wire::{self, Body, OutContent};
 use xds::{ResponseStatus, XdsErrorCode};
 use xds_conformance::pki::{self, OTHER_STRUCTURE_ID, PORTAL_DN, PORTAL_STRUCTURE_ID, VihfSpec};
 
@@ -32,8 +32,6 @@ const STRANGER: &str = "1690100141/200";
 const PRODUCER: &str = "1690100141/300";
 const BLOCKED: &str = "1690100141/666";
 const MEDECIN_TRAITANT: &str = "1690100141/999";
-
-const ACCESS_NS: &str = "urn:xds:dmp:access:2026";
 
 /// The four letters, by their flag ("" for none).
 const FLAGS: [&str; 4] = [
@@ -401,32 +399,13 @@ fn submit_letter(world: &World, index: usize) {
 
 /// A management operation of the registry; the answer's text.
 fn manage(world: &World, who: &Who, operation: &str, fields: &[(&str, &str)]) -> String {
-    let mut xml = format!("<a:{operation} xmlns:a=\"{ACCESS_NS}\">");
-    for (name, value) in fields {
-        let value = value.replace('&', "&amp;").replace('<', "&lt;");
-        xml.push_str(&format!("<a:{name}>{value}</a:{name}>"));
-    }
-    xml.push_str(&format!("</a:{operation}>"));
-    let header = Header {
-        action: Some(format!("{ACCESS_NS}:{operation}")),
-        message_id: Some("urn:uuid:0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5".to_owned()),
-        security: Some(wire::RawXml {
-            xml: pki::security_header(&sign(world, who)),
-            namespaces: Vec::new(),
-        }),
-        ..Header::default()
-    };
-    let body = Body::Extension(wire::RawXml {
-        xml,
-        namespaces: Vec::new(),
-    });
-    let envelope = wire::write_envelope(&header, &body);
+    let envelope = management_envelope(operation, fields, Some(&sign(world, who)));
     post(
         world,
         world.registry.address,
         REGISTRY_PATH,
         &who.spec.signer,
-        envelope.as_bytes(),
+        &envelope,
     )
     .text()
 }

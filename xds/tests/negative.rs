@@ -710,27 +710,27 @@ fn an_extension_body_is_kept_whole_and_an_unknown_one_refused() {
         )
     };
     let extension = "<a:getDmp xmlns:a=\"urn:xds:dmp:access:2026\"><a:patient>1^^^&amp;1.2&amp;ISO</a:patient></a:getDmp>";
-    let decoded = xds::wire::decode_message(
+    let decoded = wire::decode_message(
         "application/soap+xml",
         envelope(extension).as_bytes(),
-        &xds::wire::Limits::default(),
-        &mut xds::wire::MemorySink::default(),
+        &Limits::default(),
+        &mut MemorySink::default(),
     )
     .expect("an extension body decodes");
     match decoded.envelope.body {
-        xds::wire::Body::Extension(raw) => {
+        Body::Extension(raw) => {
             assert_eq!(raw.xml, extension);
-            let element = xds::wire::dom::parse(&raw).expect("a tree");
+            let element = wire::dom::parse(&raw).expect("a tree");
             assert_eq!(element.local, "getDmp");
             assert_eq!(element.namespace, "urn:xds:dmp:access:2026");
         }
         other => panic!("{}", other.element_name()),
     }
-    let unknown = xds::wire::decode_message(
+    let unknown = wire::decode_message(
         "application/soap+xml",
         envelope("<x:thing xmlns:x=\"urn:other\"/>").as_bytes(),
-        &xds::wire::Limits::default(),
-        &mut xds::wire::MemorySink::default(),
+        &Limits::default(),
+        &mut MemorySink::default(),
     );
     assert!(unknown.is_err());
 }

@@ -273,8 +273,9 @@ impl Viewer {
         match self {
             Self::Unrestricted | Self::System => true,
             Self::Patient { representative } => {
-                !has_flag(entry, INVISIBLE_PATIENT)
-                    && !(*representative && has_flag(entry, INVISIBLE_REPRESENTANTS_LEGAUX))
+                let hidden = has_flag(entry, INVISIBLE_PATIENT)
+                    || (*representative && has_flag(entry, INVISIBLE_REPRESENTANTS_LEGAUX));
+                !hidden
             }
             Self::Professional(professional) => {
                 let author = professional.is_author(entry);

@@ -219,10 +219,8 @@ impl KvEngine for RocksEngine {
                 break;
             };
             let beyond = upper.as_deref().is_some_and(|upper| key >= upper);
-            if !beyond {
-                if !key.starts_with(prefix) || !visit(key, value) {
-                    break;
-                }
+            if !beyond && (!key.starts_with(prefix) || !visit(key, value)) {
+                break;
             }
             iterator.prev();
         }
