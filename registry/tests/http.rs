@@ -868,3 +868,67 @@ fn too_many_results_for_leaf_class_but_not_for_object_ref() {
     let unknown = query(daemon.address, &find_documents(&patient(77)));
     assert_eq!(codes(&unknown.response), ["XDSUnknownPatientId"]);
 }
+
+/// Without the DMP policy every transaction is still audited: the patient's history lists the
+/// submission, a query by patient and a lookup by uniqueId (filed under the patient found),
+/// newest first, and a refused submission too.
+#[test]
+fn every_transaction_leaves_an_audit_record_in_the_patients_history() {
+    let alice = patient(1);
+    let (_dir, daemon) = started("audit-history", &[&alice]);
+    let response = register(
+        daemon.address,
+        &documents("2.999.1.7", &alice, &["2.999.2.7.0"]),
+    );
+    assert_eq!(response.status, ResponseStatus::Success, "{response:?}");
+    // The same SubmissionSet uniqueId with other content: refused.
+    let refused = register(
+        daemon.address,
+        &documents("2.999.1.7", &alice, &["2.999.2.7.1"]),
+    );
+    assert_eq!(refused.status, ResponseStatus::Failure);
+    let found = query(daemon.address, &find_documents(&alice));
+    assert_eq!(found.metadata.document_entries.len(), 1);
+    let by_id = query(
+        daemon.address,
+        &StoredQueryRequest {
+            query: StoredQuery::GetDocuments {
+                selector: ObjectSelector::UniqueIds(vec!["2.999.2.7.0".to_owned()]),
+            },
+            return_type: ReturnType::LeafClass,
+            home: None,
+            metadata_level: None,
+        },
+    );
+    assert_eq!(by_id.metadata.document_entries.len(), 1);
+    let history = whole_history(daemon.address, PATH, &alice.format());
+    let summary: Vec<(String, String)> = history
+        .iter()
+        .map(|entry| {
+            let field = |name: &str| {
+                entry
+                    .split(&format!(" {name}=\""))
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (field("action"), field("outcome"))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("GetDocuments", "allowed"),
+        ("FindDocuments", "allowed"),
+        ("submit", "failed"),
+        ("submit", "allowed"),
+    ]
+    .iter()
+    .map(|(action, outcome)| ((*action).to_owned(), (*outcome).to_owned()))
+    .collect();
+    assert_eq!(summary, expected, "{history:?}");
+    assert!(
+        history[0].contains("documents=\"2.999.2.7.0\""),
+        "{}",
+        history[0]
+    );
+}

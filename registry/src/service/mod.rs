@@ -273,6 +273,33 @@ impl Registry {
         };
         audit = audit.touching(&response.metadata);
         audit.outcome = AuditOutcome::of(&response.response);
+        // A lookup naming no patient (by uniqueId, by UUID) is filed under the patient of
+        // what it found, so that it shows in that patient's history.
+        let patient = patient.or_else(|| {
+            let found = &response.metadata;
+            let found = found
+                .document_entries
+                .iter()
+                .filter_map(|entry| entry.patient_id.as_ref())
+                .chain(
+                    found
+                        .submission_sets
+                        .iter()
+                        .filter_map(|set| set.patient_id.as_ref()),
+                )
+                .chain(
+                    found
+                        .folders
+                        .iter()
+                        .filter_map(|folder| folder.patient_id.as_ref()),
+                )
+                .next()
+                .cloned();
+            if let Some(found) = &found {
+                audit.patient = Some(found.to_string());
+            }
+            found
+        });
         match self
             .writer
             .audit(Audit {
