@@ -178,7 +178,7 @@ impl SoapEndpoint {
             (Transaction::Iti62, Body::RemoveObjects(request)) => {
                 let response =
                     match transform::remove_metadata_from_wire(&request, Options::REGISTRY) {
-                        Ok(request) => self.registry.remove_metadata(request).await,
+                        Ok(request) => self.registry.remove_as(&caller, request).await,
                         Err(violations) => refused(&violations),
                     };
                 respond(transaction, relates_to, registry_response(&response), mtom)

@@ -154,14 +154,7 @@ fn query_once(address: SocketAddr, pki: &Path) -> bool {
 /// The record ids found in rsyslog's output file.
 fn received_ids(output: &Path) -> Vec<u64> {
     let text = std::fs::read_to_string(output).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            line.split("id=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .and_then(|id| id.parse().ok())
-        })
-        .collect()
+    text.lines().filter_map(record_id).collect()
 }
 
 /// Waits until `count` records were received (or a minute went by); the ids received.
@@ -274,4 +267,38 @@ fn relp_over_tls_delivers_every_record_exactly_once_across_a_receiver_restart() 
         .collect();
     assert!(missing.is_empty(), "records never arrived: {missing:?}");
     assert_eq!(ids, expected);
+}
+
+#[test]
+fn syslog_over_udp_sends_one_datagram_per_record() {
+    let dir = TempDir::new("atna-udp");
+    let pki = test_pki(dir.path());
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp receiver");
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let port = receiver.local_addr().expect("address").port();
+    let daemon = registry(dir.path(), &pki, &format!("udp://127.0.0.1:{port}"));
+    for _ in 0..3 {
+        assert!(query_once(daemon.address, &pki));
+    }
+    let mut ids = Vec::new();
+    let mut buffer = vec![0u8; 65_536];
+    while ids.len() < 3 {
+        let size = receiver.recv(&mut buffer).expect("a datagram");
+        let text = String::from_utf8_lossy(&buffer[..size]).into_owned();
+        // RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] BOM MSG
+        assert!(text.starts_with("<85>1 "), "{text}");
+        assert!(text.contains(" IHE+RFC-3881 [audit@32473 id=\""), "{text}");
+        assert!(text.ends_with("</AuditMessage>"), "{text}");
+        ids.extend(record_id(&text));
+    }
+    assert_eq!(ids, vec![1, 2, 3]);
+}
+
+fn record_id(text: &str) -> Option<u64> {
+    text.split("id=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|id| id.parse().ok())
 }

@@ -235,3 +235,67 @@ fn the_dmp_profile_has_no_remove_metadata() {
     assert!(answer.status >= 400, "{text}");
     assert!(text.contains("ActionNotSupported"), "{text}");
 }
+
+/// Under the DMP access policy (here with the plain profile, which serves ITI-62) metadata is
+/// never removed: the request is refused with its token, changes nothing, and is audited like
+/// the removals an open registry performs.
+#[test]
+fn the_dmp_policy_refuses_removal_and_every_removal_is_audited() {
+    let dir = TempDir::new("remove-policy");
+    let patient = patient(1);
+    let data = dir.path().join("data");
+    patient_add(&data, &[&patient.to_string()]);
+    let daemon = start_registry(&data, &[]);
+    let submission = documents("1.2.250.1.999.62.5", &patient, &["1.2.250.1.999.62.51"]);
+    assert_eq!(
+        register(daemon.address, &submission).status,
+        ResponseStatus::Success
+    );
+    let set = contents(daemon.address, "1.2.250.1.999.62.5").expect("registered");
+    let everything: Vec<Uuid> = std::iter::once(set.set)
+        .chain(set.documents.iter().copied())
+        .chain(set.associations.iter().map(|association| association.0))
+        .collect();
+    drop(daemon);
+
+    let config = dir.path().join("dmp-policy.toml");
+    let mut text = std::fs::read_to_string(registry_dev_config()).expect("dev config");
+    text.push_str("\n[access]\npolicy = \"dmp\"\n");
+    std::fs::write(&config, text).expect("config");
+    let daemon = start_registry(&data, &["--config", config.to_str().expect("utf-8")]);
+    let response = remove(daemon.address, &everything);
+    assert_eq!(response.status, ResponseStatus::Failure);
+    assert!(
+        response.errors[0]
+            .code_context
+            .starts_with("ACCESS_NOT_AUTHORISED"),
+        "{response:?}"
+    );
+    drop(daemon);
+
+    // The open registry finds everything still there, removes it, and the patient's history
+    // shows both removals, refused then done.
+    let daemon = start_registry(&data, &[]);
+    assert_eq!(documents_found(daemon.address, &["1.2.250.1.999.62.51"]), 1);
+    assert_eq!(
+        remove(daemon.address, &everything).status,
+        ResponseStatus::Success
+    );
+    assert_eq!(documents_found(daemon.address, &["1.2.250.1.999.62.51"]), 0);
+    let history = whole_history(daemon.address, PATH, &patient.format());
+    let removals: Vec<&String> = history
+        .iter()
+        .filter(|entry| entry.contains("transaction=\"ITI-62\""))
+        .collect();
+    assert_eq!(removals.len(), 2, "{history:?}");
+    assert!(
+        removals[0].contains("outcome=\"allowed\""),
+        "{}",
+        removals[0]
+    );
+    assert!(
+        removals[1].contains("outcome=\"denied\""),
+        "{}",
+        removals[1]
+    );
+}

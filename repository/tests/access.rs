@@ -292,8 +292,14 @@ fn retrieve(world: &World, who: &Who) -> (Seen, Vec<xds::error::RegistryError>) 
     (seen, errors)
 }
 
-/// Submits letter `index` through the repository as the author structure.
-fn submit_letter(world: &World, index: usize) {
+/// Submits letter `index` through the repository as the author structure (in a
+/// connexion-secrète session when `secret`); the registry's answer.
+fn submit_letter(
+    world: &World,
+    index: usize,
+    flag: &str,
+    secret: bool,
+) -> xds::error::RegistryResponse {
     let mut metadata = dmp_sample();
     let suffix = format!("{index}");
     // Fresh ids: entryUUIDs, uniqueIds.
@@ -334,12 +340,11 @@ fn submit_letter(world: &World, index: usize) {
             })
             .expect("uniqueId"),
         );
-        if is_letter && !FLAGS[index].is_empty() {
-            entry.confidentiality_codes.push(Code::new(
-                FLAGS[index],
-                "1.2.250.1.213.1.1.4.13",
-                FLAGS[index],
-            ));
+        // In a secret session every entry, the signature's too, carries the session's flag.
+        if (is_letter || secret) && !flag.is_empty() {
+            entry
+                .confidentiality_codes
+                .push(Code::new(flag, "1.2.250.1.213.1.1.4.13", flag));
         }
     }
     for association in &mut metadata.associations {
@@ -381,7 +386,10 @@ fn submit_letter(world: &World, index: usize) {
         &request,
         |document| OutContent::Inline(document.content.clone()),
     ));
-    let who = author(ACTIVE);
+    let mut who = author(ACTIVE);
+    if secret {
+        who.spec.confidentiality = Some("INVISIBLE_REPRESENTANTS_LEGAUX".to_owned());
+    }
     let answer = post(
         world,
         world.repository.address,
@@ -389,12 +397,7 @@ fn submit_letter(world: &World, index: usize) {
         "structure",
         &envelope_with_assertion(Transaction::Iti41, &body, Some(&sign(world, &who))),
     );
-    let response = registry_response(&answer);
-    assert_eq!(
-        response.status,
-        ResponseStatus::Success,
-        "letter {index}: {response:?}"
-    );
+    registry_response(&answer)
 }
 
 /// A management operation of the registry; the answer's text.
@@ -413,8 +416,23 @@ fn manage(world: &World, who: &Who, operation: &str, fields: &[(&str, &str)]) ->
 #[test]
 fn every_caller_sees_exactly_what_the_policy_allows_in_lists_and_retrievals() {
     let world = start("access-matrix");
-    for index in 0..FLAGS.len() {
-        submit_letter(&world, index);
+    // The last letter comes from a connexion-secrète session (a minor's secret care), which
+    // may submit only documents hidden from the legal representatives.
+    let unflagged = submit_letter(&world, 3, "", true);
+    assert_eq!(unflagged.status, ResponseStatus::Failure);
+    assert!(
+        unflagged.errors[0]
+            .code_context
+            .starts_with("ACCESS_NOT_AUTHORISED"),
+        "{unflagged:?}"
+    );
+    for (index, flag) in FLAGS.iter().enumerate() {
+        let response = submit_letter(&world, index, flag, index == 3);
+        assert_eq!(
+            response.status,
+            ResponseStatus::Success,
+            "letter {index}: {response:?}"
+        );
     }
     let all = letters(&FLAGS);
     let not_masked = letters(&["", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"]);
@@ -640,6 +658,27 @@ fn every_caller_sees_exactly_what_the_policy_allows_in_lists_and_retrievals() {
     assert!(
         second_page.contains(&format!("id=\"{}\"", ids[5])),
         "{second_page}"
+    );
+    // The secret session's submission is in the patient's history, not in the legal
+    // representative's.
+    let secret_letter = letter_id(3);
+    let submitted = |entries: &[String]| {
+        entries.iter().any(|entry| {
+            entry.contains("transaction=\"ITI-41\"") && entry.contains(secret_letter.as_str())
+        })
+    };
+    assert!(submitted(&history_entries(&history).0), "{history}");
+    let representative = portal("legal representative", "REPRESENTANT_LEGAL", ACTIVE);
+    let their_history = manage(
+        &world,
+        &representative,
+        "getAccessHistory",
+        &[("patient", ACTIVE), ("limit", "500")],
+    );
+    assert!(their_history.contains("status=\"OK\""), "{their_history}");
+    assert!(
+        !submitted(&history_entries(&their_history).0),
+        "{their_history}"
     );
     // A professional does not read the history.
     let answer = manage(

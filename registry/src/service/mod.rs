@@ -658,9 +658,45 @@ impl Registry {
         }
     }
 
+    /// ITI-62 for `caller`: audited like every transaction. Under the DMP policy metadata is
+    /// never removed (dmp-profile.md §8 rule 46: deletion is logical, through ITI-57), except by
+    /// an operator console.
+    pub async fn remove_as(&self, caller: &Caller, request: RemoveMetadata) -> RegistryResponse {
+        // Filed under the patient of the first object named, when there is one.
+        let patient = request
+            .object_refs
+            .first()
+            .and_then(|uuid| self.store.object(uuid).ok().flatten())
+            .and_then(|located| self.store.patient_id(located.patient).ok().flatten());
+        let mut audit = self.audit_draft(caller, Transaction::Iti62, "remove", patient.as_ref());
+        audit.entry_uuids = request
+            .object_refs
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if self.access.enforce && !access::is_operator(&self.access, caller) {
+            let refusal = RegistryResponse::from_errors(vec![RegistryError::error(
+                XdsErrorCode::RegistryError,
+                format!(
+                    "{}: the DMP never removes metadata (documents are deleted logically with ITI-57)",
+                    access::ACCESS_NOT_AUTHORISED
+                ),
+            )]);
+            return self.refuse(patient, audit, refusal).await;
+        }
+        let audit = Audit {
+            patient,
+            record: audit,
+        };
+        match self.writer.remove(request, Some(audit)).await {
+            Ok(response) => response,
+            Err(error) => store_failure(&error),
+        }
+    }
+
     /// ITI-62 Remove Metadata: all or nothing, answered once durable.
     pub async fn remove_metadata(&self, request: RemoveMetadata) -> RegistryResponse {
-        match self.writer.remove(request).await {
+        match self.writer.remove(request, None).await {
             Ok(response) => response,
             Err(error) => store_failure(&error),
         }

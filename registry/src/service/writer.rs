@@ -57,6 +57,7 @@ enum Job {
     },
     Remove {
         request: RemoveMetadata,
+        audit: Option<Audit>,
         reply: tokio::sync::oneshot::Sender<Reply>,
     },
     Update {
@@ -297,10 +298,14 @@ impl Writer {
     }
 
     /// ITI-62: removes objects; resolves once the removal is durable (or refused).
-    pub async fn remove(&self, request: RemoveMetadata) -> Reply {
-        self.request(|reply| Job::Remove { request, reply })?
-            .await
-            .unwrap_or_else(|_| Err(stopped()))
+    pub async fn remove(&self, request: RemoveMetadata, audit: Option<Audit>) -> Reply {
+        self.request(|reply| Job::Remove {
+            request,
+            audit,
+            reply,
+        })?
+        .await
+        .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Registers patient ids (durably) from a plain thread.
@@ -405,9 +410,12 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                     );
                     finish(store, &mut audits, outcome, audit.take())
                 }
-                Job::Remove { request, .. } => {
-                    finish(store, &mut audits, iti62::remove(store, request), None)
-                }
+                Job::Remove { request, audit, .. } => finish(
+                    store,
+                    &mut audits,
+                    iti62::remove(store, request),
+                    audit.take(),
+                ),
                 Job::Identity {
                     command,
                     message,
