@@ -198,26 +198,17 @@ pub async fn handle(
                 Err(error) => failure(&mut writer, &error),
             }
         }
-        Ok(Request::Show(patient)) => {
-            match registry
-                .history_as(caller, &patient, None, 1)
-                .await
-                .and_then(|_| {
-                    registry.dmp_record(&patient).map_err(|error| {
-                        RegistryError::error(XdsErrorCode::RegistryError, error.message)
-                    })
-                }) {
-                Ok(Some(record)) => dmp_state(&mut writer, &record),
-                Ok(None) => failure(
-                    &mut writer,
-                    &RegistryError::error(
-                        XdsErrorCode::UnknownPatientId,
-                        format!("{}: this patient has no DMP", crate::access::DMP_NOT_FOUND),
-                    ),
+        Ok(Request::Show(patient)) => match registry.dmp_show_as(caller, &patient).await {
+            Ok(Some(record)) => dmp_state(&mut writer, &record),
+            Ok(None) => failure(
+                &mut writer,
+                &RegistryError::error(
+                    XdsErrorCode::UnknownPatientId,
+                    format!("{}: this patient has no DMP", crate::access::DMP_NOT_FOUND),
                 ),
-                Err(error) => failure(&mut writer, &error),
-            }
-        }
+            ),
+            Err(error) => failure(&mut writer, &error),
+        },
         Ok(Request::History {
             patient,
             before,

@@ -548,6 +548,28 @@ fn every_caller_sees_exactly_what_the_policy_allows_in_lists_and_retrievals() {
     assert_eq!(retrieve(&world, &glass).0, refused("ACCESS_MODE_OPPOSED"));
     let regulator = professional("stranger, centre 15", STRANGER, "centre_15", ACTIVE);
     assert_eq!(list(&world, &regulator, ACTIVE), not_masked);
+    // The patient reads the DMP's state; a professional may not.
+    let state = manage(&world, &patient, "getDmp", &[("patient", ACTIVE)]);
+    for part in [
+        "status=\"active\"",
+        "opposeEmergency=\"true\"",
+        "opposeRegulator=\"false\"",
+        &format!("medecinTraitant=\"{MEDECIN_TRAITANT}\""),
+        &format!("<a:authorised professional=\"{AUTHORISED}\""),
+        &format!("<a:blocked professional=\"{BLOCKED}\""),
+    ] {
+        assert!(state.contains(part), "{part} missing: {state}");
+    }
+    let professional_view = manage(
+        &world,
+        &professional("stranger", STRANGER, "normal", ACTIVE),
+        "getDmp",
+        &[("patient", ACTIVE)],
+    );
+    assert!(
+        professional_view.contains("status=\"Failure\""),
+        "{professional_view}"
+    );
     // A professional cannot manage the patient's settings.
     let stranger = professional("stranger", STRANGER, "normal", ACTIVE);
     let answer = manage(

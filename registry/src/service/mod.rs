@@ -449,7 +449,8 @@ impl Registry {
     }
 
     /// The patient-facing access history over the network: the patient (portal), an operator,
-    /// or a professional with consultation rights.
+    /// or anyone when no policy applies. A legal representative does not see the
+    /// connexion-secrète records.
     pub async fn history_as(
         &self,
         caller: &Caller,
@@ -457,7 +458,32 @@ impl Registry {
         before: Option<u64>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, RegistryError> {
-        let mut audit = self.audit_draft_named(caller, "DMP-history", "history", Some(patient));
+        self.patient_read(caller, patient, "history", |representative| {
+            self.history(patient, before, limit, representative)
+        })
+        .await
+    }
+
+    /// The DMP record over the network, for the same callers as the history (None: no DMP).
+    pub async fn dmp_show_as(
+        &self,
+        caller: &Caller,
+        patient: &Cx,
+    ) -> Result<Option<DmpRecord>, RegistryError> {
+        self.patient_read(caller, patient, "show", |_| self.dmp_record(patient))
+            .await
+    }
+
+    /// A read of the patient's own data (history, DMP state): admitted for the patient's
+    /// portal, an operator console, or anyone without policy; audited.
+    async fn patient_read<T>(
+        &self,
+        caller: &Caller,
+        patient: &Cx,
+        action: &str,
+        read: impl FnOnce(bool) -> Result<T, StoreError>,
+    ) -> Result<T, RegistryError> {
+        let mut audit = self.audit_draft_named(caller, "DMP-manage", action, Some(patient));
         let representative = if access::is_operator(&self.access, caller) {
             Ok(false)
         } else {
@@ -468,13 +494,12 @@ impl Registry {
                 {
                     Viewer::Patient { representative } => Ok(representative),
                     Viewer::Unrestricted => Ok(false),
-                    _ => Err(access::management_denied("history").to_error()),
+                    _ => Err(access::management_denied(action).to_error()),
                 }
             })
         };
         let result = representative.and_then(|representative| {
-            let store = self.history(patient, before, limit, representative);
-            store.map_err(|error| audit_failure(&error).errors.remove(0))
+            read(representative).map_err(|error| audit_failure(&error).errors.remove(0))
         });
         audit.outcome = match &result {
             Ok(_) => AuditOutcome::Success,
