@@ -270,18 +270,25 @@ impl Drop for Daemon {
 
 /// Runs `BINARY patient add ID... --data-dir DIR` (the registry's offline command).
 pub fn patient_add(binary: &Path, data_dir: &Path, ids: &[&str]) {
+    let mut args = vec!["patient", "add"];
+    args.extend_from_slice(ids);
+    offline(binary, data_dir, &args);
+}
+
+/// Runs one offline command of the registry (`BINARY ARGS... --data-dir DIR`, development
+/// configuration); panics unless it succeeds.
+pub fn offline(binary: &Path, data_dir: &Path, args: &[&str]) {
     let output = Command::new(binary)
-        .args(["patient", "add"])
-        .args(ids)
+        .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .env("XDS_LOG", "warn")
         .env("XDS_REGISTRY_CONFIG", registry_dev_config())
         .output()
-        .unwrap_or_else(|error| panic!("run {} patient add: {error}", binary.display()));
+        .unwrap_or_else(|error| panic!("run {} {args:?}: {error}", binary.display()));
     assert!(
         output.status.success(),
-        "patient add failed: {}",
+        "{args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
 }
@@ -296,20 +303,9 @@ pub fn dmp_open(binary: &Path, data_dir: &Path, ids: &[&str]) {
 
 /// Runs `BINARY dmp ARGS... --data-dir DIR`; panics unless it succeeds.
 pub fn dmp_command(binary: &Path, data_dir: &Path, args: &[&str]) {
-    let output = Command::new(binary)
-        .arg("dmp")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("XDS_LOG", "warn")
-        .env("XDS_REGISTRY_CONFIG", registry_dev_config())
-        .output()
-        .unwrap_or_else(|error| panic!("run {} dmp {args:?}: {error}", binary.display()));
-    assert!(
-        output.status.success(),
-        "dmp {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut all = vec!["dmp"];
+    all.extend_from_slice(args);
+    offline(binary, data_dir, &all);
 }
 
 /// The namespace of the registry's DMP management operations.

@@ -18,7 +18,7 @@ use xds::XdsErrorCode;
 use xds::error::RegistryError;
 use xds::model::{Caller, Cx};
 use xds::net::soap::{HttpAnswer, envelope_answer, fault};
-use xds::wire::{self, Body, FaultCode, RawXml, XmlWriter, dom};
+use xds::wire::{Body, FaultCode, RawXml, XmlWriter, dom};
 
 use crate::access::record::DmpCommand;
 use crate::access::{DmpRecord, DmpStatus};
@@ -335,21 +335,4 @@ fn history(writer: &mut XmlWriter, records: &[AuditRecord], limit: usize) {
             .close_empty();
     }
     writer.end("a:accessHistory");
-}
-
-/// The body of a management request (for clients and tests).
-pub fn request_body(operation: &str, fields: &[(&str, &str)]) -> Body<wire::OutContent> {
-    let mut writer = XmlWriter::new();
-    writer
-        .open(&format!("a:{operation}"))
-        .attr("xmlns:a", NS_ACCESS)
-        .close();
-    for (name, value) in fields {
-        writer.text_element(&format!("a:{name}"), value);
-    }
-    writer.end(&format!("a:{operation}"));
-    Body::Extension(RawXml {
-        xml: writer.into_string(),
-        namespaces: Vec::new(),
-    })
 }

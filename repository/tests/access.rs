@@ -11,7 +11,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use common::*;
 use xds::model::*;
@@ -45,74 +44,21 @@ fn letter_id(index: usize) -> String {
     format!("1.2.250.1.999.77.3.20261123.10{index}")
 }
 
-struct World {
-    _dirs: Vec<TempDir>,
-    pki: PathBuf,
-    registry: Daemon,
-    repository: Daemon,
-}
-
-fn secure_output() -> Output<'static> {
-    Output {
-        insecure: false,
-        ..Output::default()
-    }
-}
+type World = SecurePair;
 
 fn start(name: &str) -> World {
-    let config_dir = TempDir::new(&format!("{name}-config"));
-    let pki = test_pki(config_dir.path());
-    let mut registry_base = std::fs::read_to_string(fr_dmp_registry_config(config_dir.path()))
-        .expect("config")
-        .replace("insecure = true", "insecure = false");
-    registry_base.push_str(&format!("\n[access]\nportals = [{PORTAL_DN:?}]\n"));
-    let registry_config = secure_config(
-        &registry_base,
-        &pki,
-        "registry",
-        "",
-        &config_dir.path().join("registry-tls.toml"),
-    );
-    let repository_base = format!(
-        "[server]\ninsecure = false\n\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
-        dmp_valuesets().display().to_string()
-    );
-    let repository_config = secure_config(
-        &repository_base,
-        &pki,
-        "repository",
-        "",
-        &config_dir.path().join("repository-tls.toml"),
-    );
-    let registry_dir = TempDir::new(&format!("{name}-registry"));
-    let repository_dir = TempDir::new(&format!("{name}-repository"));
-    let data = registry_dir.path();
-    patient_add(data, &[ACTIVE, NO_DMP, CLOSED]);
-    dmp_open(data, &[ACTIVE, CLOSED]);
-    dmp_command(data, &["close", CLOSED, "--reason-code", "DEMANDE_PATIENT"]);
-    dmp_command(data, &["authorise", ACTIVE, AUTHORISED]);
-    dmp_command(data, &["block", ACTIVE, BLOCKED]);
-    dmp_command(data, &["medecin-traitant", ACTIVE, MEDECIN_TRAITANT]);
-    let registry = Daemon::spawn(
-        registry_binary(),
-        "127.0.0.1:0",
-        data,
-        &["--config", registry_config.to_str().expect("utf-8")],
-        &secure_output(),
-    );
-    let url = format!("https://{}{REGISTRY_PATH}", registry.address);
-    let repository = spawn_repository(
-        repository_dir.path(),
-        &repository_config,
-        &url,
-        &secure_output(),
-    );
-    World {
-        _dirs: vec![config_dir, registry_dir, repository_dir],
-        pki,
-        registry,
-        repository,
-    }
+    start_secure(
+        name,
+        &format!("\n[access]\nportals = [{PORTAL_DN:?}]\n"),
+        |data| {
+            patient_add(data, &[ACTIVE, NO_DMP, CLOSED]);
+            dmp_open(data, &[ACTIVE, CLOSED]);
+            dmp_command(data, &["close", CLOSED, "--reason-code", "DEMANDE_PATIENT"]);
+            dmp_command(data, &["authorise", ACTIVE, AUTHORISED]);
+            dmp_command(data, &["block", ACTIVE, BLOCKED]);
+            dmp_command(data, &["medecin-traitant", ACTIVE, MEDECIN_TRAITANT]);
+        },
+    )
 }
 
 fn post(world: &World, address: SocketAddr, path: &str, signer: &str, body: &[u8]) -> Answer {
@@ -710,4 +656,96 @@ fn every_caller_sees_exactly_what_the_policy_allows_in_lists_and_retrievals() {
         &[("patient", ACTIVE)],
     );
     assert!(answer.contains("status=\"Failure\""), "{answer}");
+
+    // ITI-57 deletion (TD3.3c): an authorised professional who is not the author is refused,
+    // the author deletes, and the letter is gone for everyone.
+    let plain = entry_uuid_of(&world, 0);
+    let answer = delete_letter(
+        &world,
+        &professional("authorised", AUTHORISED, "normal", ACTIVE),
+        plain,
+    );
+    assert_eq!(answer.status, ResponseStatus::Failure);
+    assert!(
+        answer.errors[0].code_context.starts_with("NOT_AUTHOR"),
+        "{answer:?}"
+    );
+    let answer = delete_letter(&world, &author(ACTIVE), plain);
+    assert_eq!(answer.status, ResponseStatus::Success, "{answer:?}");
+    assert_eq!(
+        list(&world, &author(ACTIVE), ACTIVE),
+        letters(&[
+            "MASQUE_PS",
+            "INVISIBLE_PATIENT",
+            "INVISIBLE_REPRESENTANTS_LEGAUX"
+        ])
+    );
+}
+
+/// The current entryUUID of letter `index`, as its author finds it.
+fn entry_uuid_of(world: &World, index: usize) -> Uuid {
+    let who = author(ACTIVE);
+    let request = find_documents(&Cx::parse(ACTIVE).expect("CX"));
+    let body = Body::AdhocQuery(transform::stored_query_to_wire(&request));
+    let answer = post(
+        world,
+        world.registry.address,
+        REGISTRY_PATH,
+        &who.spec.signer,
+        &envelope_with_assertion(Transaction::Iti18, &body, Some(&sign(world, &who))),
+    );
+    let Body::AdhocQueryResponse(response) = answer_body(&answer) else {
+        panic!("{}", answer.text());
+    };
+    transform::query_response_from_wire(&response, Options::REGISTRY)
+        .expect("query response")
+        .metadata
+        .document_entries
+        .iter()
+        .find(|entry| {
+            entry
+                .unique_id
+                .as_ref()
+                .is_some_and(|id| id.as_str() == letter_id(index))
+        })
+        .and_then(|entry| entry.entry_uuid.as_uuid())
+        .expect("the letter")
+}
+
+/// ITI-57 UpdateAvailabilityStatus Approved -> Deleted of `target` as `who` (whose structure is
+/// the update's author institution).
+fn delete_letter(world: &World, who: &Who, target: Uuid) -> xds::error::RegistryResponse {
+    let mut set = dmp_sample().submission_sets.remove(0);
+    set.entry_uuid = ObjectId::parse("Update01").expect("id");
+    set.unique_id = Some(Oid::parse("1.2.250.1.999.77.1.20261123.57").expect("OID"));
+    for author in &mut set.authors {
+        for institution in &mut author.institutions {
+            let text = institution
+                .to_string()
+                .replace("1750100125", &who.spec.structure_id);
+            *institution = Xon::parse(&text).expect("XON");
+        }
+    }
+    let mut association = Association::new(
+        ObjectId::parse("uas0").expect("id"),
+        AssociationType::UpdateAvailabilityStatus,
+        ObjectId::parse("Update01").expect("id"),
+        ObjectId::Uuid(target),
+    );
+    association.original_status = Some(AvailabilityStatus::Approved);
+    association.new_status = Some(AvailabilityStatus::Deleted);
+    let metadata = Metadata {
+        submission_sets: vec![set],
+        associations: vec![association],
+        ..Metadata::default()
+    };
+    let body = Body::SubmitObjects(transform::submit_objects_to_wire(&metadata));
+    let answer = post(
+        world,
+        world.registry.address,
+        REGISTRY_PATH,
+        &who.spec.signer,
+        &envelope_with_assertion(Transaction::Iti57, &body, Some(&sign(world, who))),
+    );
+    registry_response(&answer)
 }

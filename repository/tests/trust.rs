@@ -9,7 +9,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use xds::model::*;
@@ -24,73 +24,13 @@ const DMP_PATIENT: &str = "185057800608491^^^&1.2.250.1.213.1.4.8&ISO^NH";
 const OTHER_PATIENT: &str = "292042A00401249^^^&1.2.250.1.213.1.4.8&ISO^NH";
 const LETTER: &str = "1.2.250.1.999.77.3.20261123.1";
 
-struct Secure {
-    _dirs: Vec<TempDir>,
-    pki: PathBuf,
-    registry: Daemon,
-    repository: Daemon,
-}
-
-fn secure_output() -> Output<'static> {
-    Output {
-        insecure: false,
-        ..Output::default()
-    }
-}
+type Secure = SecurePair;
 
 fn start(name: &str) -> Secure {
-    let config_dir = TempDir::new(&format!("{name}-config"));
-    let pki = test_pki(config_dir.path());
-    let registry_base = std::fs::read_to_string(fr_dmp_registry_config(config_dir.path()))
-        .expect("config")
-        .replace("insecure = true", "insecure = false");
-    let registry_config = secure_config(
-        &registry_base,
-        &pki,
-        "registry",
-        "",
-        &config_dir.path().join("registry-tls.toml"),
-    );
-    let repository_base = format!(
-        "[server]\ninsecure = false\n\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
-        dmp_valuesets().display().to_string()
-    );
-    let repository_config = secure_config(
-        &repository_base,
-        &pki,
-        "repository",
-        "",
-        &config_dir.path().join("repository-tls.toml"),
-    );
-    let registry_dir = TempDir::new(&format!("{name}-registry"));
-    let repository_dir = TempDir::new(&format!("{name}-repository"));
-    patient_add(registry_dir.path(), &[DMP_PATIENT, OTHER_PATIENT]);
-    dmp_open(registry_dir.path(), &[DMP_PATIENT, OTHER_PATIENT]);
-    let registry = Daemon::spawn(
-        registry_binary(),
-        "127.0.0.1:0",
-        registry_dir.path(),
-        &[
-            "--config",
-            registry_config.to_str().expect("utf-8"),
-            "--mllp-listen",
-            "127.0.0.1:0",
-        ],
-        &secure_output(),
-    );
-    let url = format!("https://{}{REGISTRY_PATH}", registry.address);
-    let repository = spawn_repository(
-        repository_dir.path(),
-        &repository_config,
-        &url,
-        &secure_output(),
-    );
-    Secure {
-        _dirs: vec![config_dir, registry_dir, repository_dir],
-        pki,
-        registry,
-        repository,
-    }
+    start_secure(name, "", |data| {
+        patient_add(data, &[DMP_PATIENT, OTHER_PATIENT]);
+        dmp_open(data, &[DMP_PATIENT, OTHER_PATIENT]);
+    })
 }
 
 fn post_as(

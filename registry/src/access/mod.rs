@@ -30,6 +30,7 @@ pub const ACCESS_BLOCKED: &str = "ACCESS_BLOCKED";
 pub const ACCESS_NOT_AUTHORISED: &str = "ACCESS_NOT_AUTHORISED";
 pub const ACCESS_MODE_OPPOSED: &str = "ACCESS_MODE_OPPOSED";
 pub const AUTH_MODE_NOT_ALLOWED: &str = "AUTH_MODE_NOT_ALLOWED";
+pub const NOT_AUTHOR: &str = "NOT_AUTHOR";
 
 /// The code system of the roles a patient portal asserts; accepted only from a certificate
 /// listed in `access.portals`.
@@ -316,6 +317,72 @@ impl Viewer {
     }
 }
 
+/// ITI-57's rules for one admitted caller, plugged into the update's lifecycle checks
+/// ([`crate::service::iti57::LifecyclePolicy`]): a status change of a DocumentEntry (DMP
+/// deletion, archiving, unarchiving) only by its author (dmp-profile.md §8 rule 33); a new
+/// version (masking, visibility) only in DIRECTE mode, INDIRECTE_RENFORCEE when
+/// `update_allows_reinforced` (rule 31), and by its author when the caller acts on its own
+/// documents only.
+#[derive(Debug)]
+pub struct CallerLifecycle {
+    pub viewer: Viewer,
+    pub settings: std::sync::Arc<AccessSettings>,
+}
+
+impl crate::service::iti57::LifecyclePolicy for CallerLifecycle {
+    fn check(
+        &self,
+        change: &crate::service::iti57::LifecycleChange<'_>,
+    ) -> Result<(), RegistryError> {
+        use crate::service::iti57::LifecycleChange;
+        use crate::store::StoredObject;
+        let Viewer::Professional(professional) = &self.viewer else {
+            return Ok(());
+        };
+        let not_author = |location: String| {
+            RegistryError::error(
+                XdsErrorCode::MetadataUpdateError,
+                format!("{NOT_AUTHOR}: only the document's author may change it this way"),
+            )
+            .at(location)
+        };
+        match change {
+            LifecycleChange::Status(status) => match &status.target.object {
+                StoredObject::DocumentEntry(entry) if !professional.is_author(entry) => {
+                    Err(not_author(entry.entry_uuid.to_string()))
+                }
+                _ => Ok(()),
+            },
+            LifecycleChange::Version { previous, .. } => {
+                let allowed = match professional.authentication {
+                    AuthenticationMode::Direct => true,
+                    AuthenticationMode::IndirectReinforced => {
+                        self.settings.update_allows_reinforced
+                    }
+                    AuthenticationMode::Indirect => false,
+                };
+                if !allowed {
+                    return Err(RegistryError::error(
+                        XdsErrorCode::MetadataUpdateError,
+                        format!(
+                            "{AUTH_MODE_NOT_ALLOWED}: a new version (masking, visibility) needs Authentification_Mode DIRECTE, not {}",
+                            professional.authentication.as_str()
+                        ),
+                    ));
+                }
+                match &previous.object {
+                    StoredObject::DocumentEntry(entry)
+                        if professional.own_documents_only && !professional.is_author(entry) =>
+                    {
+                        Err(not_author(entry.entry_uuid.to_string()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
 /// The portal role of a caller, when its certificate is a configured portal. `Err` when a
 /// portal role comes from any other certificate.
 fn portal_role(settings: &AccessSettings, caller: &Caller) -> Result<Option<bool>, Denial> {
@@ -456,30 +523,21 @@ pub fn admit(
             }
             Ok(Viewer::Professional(professional))
         }
+        // ITI-57: who may change what is decided per change by [`CallerLifecycle`]. Without
+        // the consultation right (Alimentation-profile software), a caller acts on its own
+        // documents only; an opposed emergency mode is refused here.
         Operation::Update => {
-            let allowed = match assertion.authentication {
-                AuthenticationMode::Direct => true,
-                AuthenticationMode::IndirectReinforced => settings.update_allows_reinforced,
-                AuthenticationMode::Indirect => false,
-            };
-            if !allowed && !professional.own_documents_only {
-                return Err(Denial::registry(
-                    AUTH_MODE_NOT_ALLOWED,
-                    format!(
-                        "metadata updates need Authentification_Mode DIRECTE, not {}",
-                        assertion.authentication.as_str()
-                    ),
-                ));
+            if professional.own_documents_only {
+                return Ok(Viewer::Professional(professional));
             }
-            // Alimentation-profile software acts on its own documents (the update's author
-            // check applies); others need the consultation right.
-            if professional.own_documents_only
-                || full_rights
-                || record.authorised.contains_key(name_id)
-            {
-                Ok(Viewer::Professional(professional))
-            } else {
-                consult(record, professional)
+            match consult(record, professional.clone()) {
+                Err(denial) if denial.token == ACCESS_NOT_AUTHORISED => {
+                    Ok(Viewer::Professional(Professional {
+                        own_documents_only: true,
+                        ..professional
+                    }))
+                }
+                other => other,
             }
         }
         Operation::Consult => {

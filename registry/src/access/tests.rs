@@ -430,20 +430,71 @@ fn no_assertion_is_refused_and_a_certificate_alone_reads_identifiers_only() {
     );
 }
 
+/// The outcome of one ITI-57 change for a caller admitted for updates: "allowed" or the
+/// refusal's token.
+fn update_check(
+    settings: &AccessSettings,
+    caller: &Caller,
+    dmp: &DmpRecord,
+    target: &DocumentEntry,
+    status_change: bool,
+) -> String {
+    use crate::service::iti57::{LifecycleChange, LifecyclePolicy, StatusChange};
+    use crate::store::{Located, StoredObject};
+    let viewer = match admit(settings, caller, Some(dmp), Operation::Update) {
+        Ok(viewer) => viewer,
+        Err(denial) => return denial.token.to_owned(),
+    };
+    let rules = CallerLifecycle {
+        viewer,
+        settings: std::sync::Arc::new(settings.clone()),
+    };
+    let located = Located {
+        patient: 1,
+        object: StoredObject::DocumentEntry(target.clone()),
+    };
+    let (from, to) = (
+        xds::model::AvailabilityStatus::Approved,
+        xds::model::AvailabilityStatus::Deleted,
+    );
+    let change = if status_change {
+        LifecycleChange::Status(StatusChange {
+            target: &located,
+            from: &from,
+            to: &to,
+        })
+    } else {
+        LifecycleChange::Version {
+            previous: &located,
+            next: &located.object,
+        }
+    };
+    match rules.check(&change) {
+        Ok(()) => "allowed".to_owned(),
+        Err(error) => error
+            .code_context
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
 #[test]
 fn updates_need_direct_authentication() {
     let mut caller = doctor(DOCTOR, AccessMode::Normal);
     let mut dmp = record();
     dmp.authorised.insert(DOCTOR.to_owned(), 1);
+    let others = entry(OTHER_DOCTOR, "11488-4", &[]);
     assert_eq!(
-        token(admit(&settings(), &caller, Some(&dmp), Operation::Update)),
+        update_check(&settings(), &caller, &dmp, &others, false),
         "allowed"
     );
     if let Some(assertion) = caller.assertion.as_mut() {
         assertion.authentication = AuthenticationMode::IndirectReinforced;
     }
     assert_eq!(
-        token(admit(&settings(), &caller, Some(&dmp), Operation::Update)),
+        update_check(&settings(), &caller, &dmp, &others, false),
         AUTH_MODE_NOT_ALLOWED
     );
     let reinforced = AccessSettings {
@@ -451,7 +502,69 @@ fn updates_need_direct_authentication() {
         ..settings()
     };
     assert_eq!(
-        token(admit(&reinforced, &caller, Some(&dmp), Operation::Update)),
+        update_check(&reinforced, &caller, &dmp, &others, false),
         "allowed"
+    );
+}
+
+#[test]
+fn only_the_author_deletes_and_software_without_authorisation_touches_only_its_own() {
+    let dmp = record();
+    let mine = entry(DOCTOR, "11488-4", &[]);
+    let others = entry(OTHER_DOCTOR, "11488-4", &[]);
+    let caller = doctor(DOCTOR, AccessMode::Normal);
+    // No authorisation: own documents only, masking and deletion alike.
+    assert_eq!(
+        update_check(&settings(), &caller, &dmp, &mine, true),
+        "allowed"
+    );
+    assert_eq!(
+        update_check(&settings(), &caller, &dmp, &mine, false),
+        "allowed"
+    );
+    assert_eq!(
+        update_check(&settings(), &caller, &dmp, &others, true),
+        NOT_AUTHOR
+    );
+    assert_eq!(
+        update_check(&settings(), &caller, &dmp, &others, false),
+        NOT_AUTHOR
+    );
+    // Authorised: may mask another's document, never delete it.
+    let mut authorised = record();
+    authorised.authorised.insert(DOCTOR.to_owned(), 1);
+    assert_eq!(
+        update_check(&settings(), &caller, &authorised, &others, false),
+        "allowed"
+    );
+    assert_eq!(
+        update_check(&settings(), &caller, &authorised, &others, true),
+        NOT_AUTHOR
+    );
+    // An INDIRECTE producer deletes its own documents (by structure) but never masks.
+    let mut indirect = caller.clone();
+    if let Some(assertion) = indirect.assertion.as_mut() {
+        assertion.authentication = AuthenticationMode::Indirect;
+    }
+    assert_eq!(
+        update_check(&settings(), &indirect, &dmp, &others, true),
+        "allowed"
+    );
+    assert_eq!(
+        update_check(&settings(), &indirect, &dmp, &others, false),
+        AUTH_MODE_NOT_ALLOWED
+    );
+    // Blocked and opposed stay refused before any change is looked at.
+    let mut opposed = record();
+    opposed.oppose_emergency = true;
+    assert_eq!(
+        update_check(
+            &settings(),
+            &doctor(DOCTOR, AccessMode::BreakGlass),
+            &opposed,
+            &mine,
+            true
+        ),
+        ACCESS_MODE_OPPOSED
     );
 }

@@ -50,13 +50,14 @@ impl AuditOutcome {
 }
 
 /// The tokens that mark an access-policy refusal.
-const DENIAL_TOKENS: [&str; 9] = [
+const DENIAL_TOKENS: [&str; 10] = [
     crate::access::DMP_NOT_FOUND,
     crate::access::DMP_CLOSED,
     crate::access::ACCESS_BLOCKED,
     crate::access::ACCESS_NOT_AUTHORISED,
     crate::access::ACCESS_MODE_OPPOSED,
     crate::access::AUTH_MODE_NOT_ALLOWED,
+    crate::access::NOT_AUTHOR,
     xds::model::caller::VIHF_PATIENT_MISMATCH,
     xds::model::caller::VIHF_STRUCTURE_NOT_AUTHOR,
     xds::model::caller::VIHF_USER_NOT_AUTHOR,

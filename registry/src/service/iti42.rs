@@ -28,8 +28,8 @@ pub struct RegisterSettings {
     /// The INS checks and the affinity domain: an INS with a bad key or of a refused kind is
     /// an XDSRegistryMetadataError naming the value.
     pub identity: Arc<IdentityPolicy>,
-    /// Who may change an object's availability status (ITI-57); allows everything until the
-    /// access policy supplies the DMP's rules (the author deletes, ...).
+    /// Who may make ITI-57 changes, whoever the caller (the access policy adds the caller's
+    /// rules per request: the author deletes, masking needs DIRECTE, ...).
     pub lifecycle: Arc<dyn super::iti57::LifecyclePolicy>,
 }
 

@@ -49,13 +49,28 @@ pub trait LifecyclePolicy: Send + Sync + std::fmt::Debug {
     fn check(&self, change: &LifecycleChange<'_>) -> Result<(), RegistryError>;
 }
 
-/// Allows every change (until the access policy exists).
+/// Allows every change (the registry's own policy; the access policy adds the caller's).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AllowAll;
 
 impl LifecyclePolicy for AllowAll {
     fn check(&self, _change: &LifecycleChange<'_>) -> Result<(), RegistryError> {
         Ok(())
+    }
+}
+
+/// Two policies that must both allow a change: the registry's own, then the one of the
+/// transaction's caller (the access policy's, [`crate::access::CallerLifecycle`]).
+#[derive(Debug)]
+pub struct Both(
+    pub std::sync::Arc<dyn LifecyclePolicy>,
+    pub std::sync::Arc<dyn LifecyclePolicy>,
+);
+
+impl LifecyclePolicy for Both {
+    fn check(&self, change: &LifecycleChange<'_>) -> Result<(), RegistryError> {
+        self.0.check(change)?;
+        self.1.check(change)
     }
 }
 

@@ -135,7 +135,7 @@ impl Registry {
         metadata: Metadata,
         via: Transaction,
     ) -> RegistryResponse {
-        let patient = submission_patient(&metadata).cloned();
+        let patient = metadata.patient().cloned();
         let audit = self
             .audit_draft(caller, via, "submit", patient.as_ref())
             .touching(&metadata);
@@ -168,7 +168,7 @@ impl Registry {
     /// ITI-57 for `caller` (same checks as [`Registry::register_as`], and the access policy's
     /// update rules).
     pub async fn update_as(&self, caller: &Caller, metadata: Metadata) -> RegistryResponse {
-        let patient = submission_patient(&metadata).cloned();
+        let patient = metadata.patient().cloned();
         let audit = self
             .audit_draft(
                 caller,
@@ -178,9 +178,16 @@ impl Registry {
             )
             .touching(&metadata);
         let mut errors = caller.check_submission(&metadata);
+        let mut rules: Option<Arc<dyn iti57::LifecyclePolicy>> = None;
         if errors.is_empty() {
-            if let Err(error) = self.admission(caller, patient.as_ref(), Operation::Update) {
-                errors.push(error);
+            match self.admission(caller, patient.as_ref(), Operation::Update) {
+                Ok(admitted) => {
+                    rules = Some(Arc::new(access::CallerLifecycle {
+                        viewer: admitted.viewer,
+                        settings: Arc::clone(&self.access),
+                    }));
+                }
+                Err(error) => errors.push(error),
             }
         }
         if errors.is_empty() {
@@ -197,7 +204,7 @@ impl Registry {
         };
         match self
             .writer
-            .update(metadata, Arc::clone(&self.profile), Some(audit))
+            .update(metadata, Arc::clone(&self.profile), rules, Some(audit))
             .await
         {
             Ok(response) => response,
@@ -252,52 +259,14 @@ impl Registry {
             }
         };
         let filter = admitted.filter(&self.access);
-        let store = Arc::clone(&self.store);
-        let settings = Arc::clone(&self.query);
-        let response = match tokio::task::spawn_blocking(move || {
-            iti18::run_filtered(&*store, &request, &settings, filter)
-        })
-        .await
-        {
-            Ok(response) => response,
-            Err(error) => {
-                tracing::error!(%error, "stored query task failed");
-                QueryResponse {
-                    response: RegistryResponse::from_errors(vec![RegistryError::error(
-                        XdsErrorCode::RegistryError,
-                        "the query could not be completed",
-                    )]),
-                    metadata: Metadata::default(),
-                }
-            }
-        };
+        let response = self.run_query(request, filter).await;
         audit = audit.touching(&response.metadata);
         audit.outcome = AuditOutcome::of(&response.response);
         // A lookup naming no patient (by uniqueId, by UUID) is filed under the patient of
         // what it found, so that it shows in that patient's history.
         let patient = patient.or_else(|| {
-            let found = &response.metadata;
-            let found = found
-                .document_entries
-                .iter()
-                .filter_map(|entry| entry.patient_id.as_ref())
-                .chain(
-                    found
-                        .submission_sets
-                        .iter()
-                        .filter_map(|set| set.patient_id.as_ref()),
-                )
-                .chain(
-                    found
-                        .folders
-                        .iter()
-                        .filter_map(|folder| folder.patient_id.as_ref()),
-                )
-                .next()
-                .cloned();
-            if let Some(found) = &found {
-                audit.patient = Some(found.to_string());
-            }
+            let found = response.metadata.patient().cloned();
+            audit.patient = found.as_ref().map(ToString::to_string);
             found
         });
         match self
@@ -325,7 +294,7 @@ impl Registry {
         patient: &Cx,
         command: DmpCommand,
     ) -> Result<DmpRecord, RegistryError> {
-        let mut audit = self.audit_draft_named(caller, "DMP-manage", command.name(), Some(patient));
+        let mut audit = AuditRecord::draft(caller, "DMP-manage", command.name(), Some(patient));
         let operator = access::is_operator(&self.access, caller);
         if !operator {
             let checked = caller.check_patient(patient).and_then(|()| {
@@ -483,7 +452,7 @@ impl Registry {
         action: &str,
         read: impl FnOnce(bool) -> Result<T, StoreError>,
     ) -> Result<T, RegistryError> {
-        let mut audit = self.audit_draft_named(caller, "DMP-manage", action, Some(patient));
+        let mut audit = AuditRecord::draft(caller, "DMP-manage", action, Some(patient));
         let representative = if access::is_operator(&self.access, caller) {
             Ok(false)
         } else {
@@ -551,16 +520,6 @@ impl Registry {
         patient: Option<&Cx>,
     ) -> AuditRecord {
         AuditRecord::draft(caller, transaction_name(transaction), action, patient)
-    }
-
-    fn audit_draft_named(
-        &self,
-        caller: &Caller,
-        transaction: &str,
-        action: &str,
-        patient: Option<&Cx>,
-    ) -> AuditRecord {
-        AuditRecord::draft(caller, transaction, action, patient)
     }
 
     /// The access decision for `caller` on `patient`'s DMP.
@@ -675,7 +634,7 @@ impl Registry {
         }
         match self
             .writer
-            .update(metadata, Arc::clone(&self.profile), None)
+            .update(metadata, Arc::clone(&self.profile), None, None)
             .await
         {
             Ok(response) => response,
@@ -762,9 +721,22 @@ impl Registry {
 
     /// ITI-18 Registry Stored Query.
     pub async fn query(&self, request: StoredQueryRequest) -> QueryResponse {
+        self.run_query(request, None).await
+    }
+
+    /// Runs a stored query on a blocking thread, seeing what `filter` lets through.
+    async fn run_query(
+        &self,
+        request: StoredQueryRequest,
+        filter: Option<iti18::Filter>,
+    ) -> QueryResponse {
         let store = Arc::clone(&self.store);
         let settings = Arc::clone(&self.query);
-        match tokio::task::spawn_blocking(move || iti18::run(&*store, &request, &settings)).await {
+        match tokio::task::spawn_blocking(move || {
+            iti18::run_filtered(&*store, &request, &settings, filter)
+        })
+        .await
+        {
             Ok(response) => response,
             Err(error) => {
                 tracing::error!(%error, "stored query task failed");
@@ -853,20 +825,6 @@ impl Admitted {
             StoredObject::Association(_) => true,
         }))
     }
-}
-
-/// The patient of a submission (the SubmissionSet's, else the first DocumentEntry's).
-fn submission_patient(metadata: &Metadata) -> Option<&Cx> {
-    metadata
-        .submission_sets
-        .iter()
-        .find_map(|set| set.patient_id.as_ref())
-        .or_else(|| {
-            metadata
-                .document_entries
-                .iter()
-                .find_map(|entry| entry.patient_id.as_ref())
-        })
 }
 
 /// The audit action of an ITI-57 submission: the status change it asks, or a metadata update.

@@ -15,6 +15,7 @@ use xds::model::{Cx, Dtm, Metadata, RemoveMetadata};
 
 use super::identity::{self, Provenance};
 use super::iti42::{self, RegisterError, RegisterSettings, Registered};
+use super::iti57::LifecyclePolicy;
 use super::{iti57, iti62};
 use crate::access::DmpRecord;
 use crate::access::record::{CommandError, DmpCommand};
@@ -63,6 +64,8 @@ enum Job {
     Update {
         metadata: Metadata,
         profile: Arc<dyn Profile>,
+        /// The caller's lifecycle rules, checked after the registry's own.
+        caller: Option<Arc<dyn LifecyclePolicy>>,
         audit: Option<Audit>,
         reply: tokio::sync::oneshot::Sender<Reply>,
     },
@@ -199,28 +202,32 @@ impl Writer {
             .unwrap_or_else(|_| Err(stopped()))
     }
 
-    /// Applies a DMP command (with its audit record); resolves once durable.
-    pub async fn dmp(&self, patient: Cx, command: DmpCommand, audit: Audit) -> DmpReply {
+    fn send_dmp(
+        &self,
+        patient: Cx,
+        command: DmpCommand,
+        audit: Audit,
+    ) -> Result<tokio::sync::oneshot::Receiver<DmpReply>, StoreError> {
         self.request(|reply| Job::Dmp {
             patient,
             command,
             audit,
             reply,
-        })?
-        .await
-        .unwrap_or_else(|_| Err(stopped()))
+        })
+    }
+
+    /// Applies a DMP command (with its audit record); resolves once durable.
+    pub async fn dmp(&self, patient: Cx, command: DmpCommand, audit: Audit) -> DmpReply {
+        self.send_dmp(patient, command, audit)?
+            .await
+            .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Same as [`Writer::dmp`] from a plain thread.
     pub fn dmp_blocking(&self, patient: Cx, command: DmpCommand, audit: Audit) -> DmpReply {
-        self.request(|reply| Job::Dmp {
-            patient,
-            command,
-            audit,
-            reply,
-        })?
-        .blocking_recv()
-        .unwrap_or_else(|_| Err(stopped()))
+        self.send_dmp(patient, command, audit)?
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(stopped()))
     }
 
     /// Removes delivered records from the outbox; resolves once durable.
@@ -285,11 +292,13 @@ impl Writer {
         &self,
         metadata: Metadata,
         profile: Arc<dyn Profile>,
+        caller: Option<Arc<dyn LifecyclePolicy>>,
         audit: Option<Audit>,
     ) -> Reply {
         self.request(|reply| Job::Update {
             metadata,
             profile,
+            caller,
             audit,
             reply,
         })?
@@ -397,14 +406,22 @@ fn run(store: &dyn MetadataStore, settings: &RegisterSettings, queue: &mpsc::Rec
                 Job::Update {
                     metadata,
                     profile,
+                    caller,
                     audit,
                     ..
                 } => {
+                    let with_caller = caller.as_ref().map(|caller| RegisterSettings {
+                        lifecycle: Arc::new(iti57::Both(
+                            Arc::clone(&settings.lifecycle),
+                            Arc::clone(caller),
+                        )),
+                        ..settings.clone()
+                    });
                     let outcome = iti57::update(
                         store,
                         std::mem::take(metadata),
                         profile.as_ref(),
-                        settings,
+                        with_caller.as_ref().unwrap_or(settings),
                         &mut random_bytes,
                         &now,
                     );

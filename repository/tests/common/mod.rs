@@ -336,3 +336,69 @@ pub fn content(seed: u64, length: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Both daemons as deployed: every listener (the registry's MLLP feed included) on mutual TLS
+/// with a fresh test PKI (`xds-conformance pki init`), the fr-dmp profile (and so the DMP
+/// access policy).
+pub struct SecurePair {
+    pub dirs: Vec<TempDir>,
+    pub pki: PathBuf,
+    pub registry: Daemon,
+    pub repository: Daemon,
+}
+
+/// Starts a [`SecurePair`]: `registry_extra` is appended to the registry's configuration;
+/// `prepare` runs the registry's offline commands on its data directory before it starts.
+pub fn start_secure(name: &str, registry_extra: &str, prepare: impl FnOnce(&Path)) -> SecurePair {
+    let config_dir = TempDir::new(&format!("{name}-config"));
+    let pki = test_pki(config_dir.path());
+    let mut registry_base = std::fs::read_to_string(fr_dmp_registry_config(config_dir.path()))
+        .expect("config")
+        .replace("insecure = true", "insecure = false");
+    registry_base.push_str(registry_extra);
+    let registry_config = secure_config(
+        &registry_base,
+        &pki,
+        "registry",
+        "",
+        &config_dir.path().join("registry-tls.toml"),
+    );
+    let repository_base = format!(
+        "[server]\ninsecure = false\n\n[profile]\nname = \"fr-dmp\"\nvaluesets = {:?}\n",
+        dmp_valuesets().display().to_string()
+    );
+    let repository_config = secure_config(
+        &repository_base,
+        &pki,
+        "repository",
+        "",
+        &config_dir.path().join("repository-tls.toml"),
+    );
+    let registry_dir = TempDir::new(&format!("{name}-registry"));
+    let repository_dir = TempDir::new(&format!("{name}-repository"));
+    prepare(registry_dir.path());
+    let output = Output {
+        insecure: false,
+        ..Output::default()
+    };
+    let registry = Daemon::spawn(
+        registry_binary(),
+        "127.0.0.1:0",
+        registry_dir.path(),
+        &[
+            "--config",
+            registry_config.to_str().expect("utf-8"),
+            "--mllp-listen",
+            "127.0.0.1:0",
+        ],
+        &output,
+    );
+    let url = format!("https://{}{REGISTRY_PATH}", registry.address);
+    let repository = spawn_repository(repository_dir.path(), &repository_config, &url, &output);
+    SecurePair {
+        dirs: vec![config_dir, registry_dir, repository_dir],
+        pki,
+        registry,
+        repository,
+    }
+}

@@ -191,17 +191,7 @@ impl Caller {
             return Vec::new();
         };
         let mut errors = Vec::new();
-        let patient = metadata
-            .submission_sets
-            .iter()
-            .find_map(|set| set.patient_id.as_ref())
-            .or_else(|| {
-                metadata
-                    .document_entries
-                    .iter()
-                    .find_map(|entry| entry.patient_id.as_ref())
-            });
-        if let Some(patient) = patient {
+        if let Some(patient) = metadata.patient() {
             if let Err(error) = self.check_patient(patient) {
                 errors.push(error);
             }

@@ -579,6 +579,24 @@ impl Metadata {
             && self.object_refs.is_empty()
     }
 
+    /// The patient the objects are about: the first SubmissionSet's patientId, else the first
+    /// DocumentEntry's, else the first Folder's.
+    pub fn patient(&self) -> Option<&Cx> {
+        self.submission_sets
+            .iter()
+            .find_map(|set| set.patient_id.as_ref())
+            .or_else(|| {
+                self.document_entries
+                    .iter()
+                    .find_map(|entry| entry.patient_id.as_ref())
+            })
+            .or_else(|| {
+                self.folders
+                    .iter()
+                    .find_map(|folder| folder.patient_id.as_ref())
+            })
+    }
+
     /// Number of top-level objects (ObjectRefs excluded).
     pub fn object_count(&self) -> usize {
         self.submission_sets.len()
