@@ -148,15 +148,15 @@ fn convert_object(object: &Element, parent_id: Option<&str>, counter: &mut usize
             *counter += 1;
             out.set_attribute("id", format!("id_{counter}"));
         }
-        if object.local == "ExternalIdentifier" {
-            if let Some(parent) = parent_id {
-                out.set_attribute("registryObject", parent);
-            }
+        if object.local == "ExternalIdentifier"
+            && let Some(parent) = parent_id
+        {
+            out.set_attribute("registryObject", parent);
         }
-        if out.attribute("objectType").is_none() {
-            if let Some(object_type) = default_object_type(&object.local) {
-                out.set_attribute("objectType", object_type);
-            }
+        if out.attribute("objectType").is_none()
+            && let Some(object_type) = default_object_type(&object.local)
+        {
+            out.set_attribute("objectType", object_type);
         }
         // Attributes in a stable order: id first, as the 3.0 writers do.
         out.attributes

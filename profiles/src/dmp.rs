@@ -944,13 +944,13 @@ impl Profile for DmpProfile {
             let role = Code::new(&role.code, &role.system, "");
             problems.extend(self.set(SUBJECT_ROLE).problem("role", &role));
         }
-        if let Some(code) = &assertion.confidentiality {
-            if self.set(AUDIENCE_RESTRICTION).check(code, None) != Membership::Member {
-                problems.push(format!(
-                    "confidentiality-code {code} is not in {}",
-                    AUDIENCE_RESTRICTION.label
-                ));
-            }
+        if let Some(code) = &assertion.confidentiality
+            && self.set(AUDIENCE_RESTRICTION).check(code, None) != Membership::Member
+        {
+            problems.push(format!(
+                "confidentiality-code {code} is not in {}",
+                AUDIENCE_RESTRICTION.label
+            ));
         }
         problems
     }

@@ -125,10 +125,10 @@ pub fn run(settings: &Settings, command: DmpCli) -> Result<(), Failure> {
                     record.unique_ids.join(" "),
                 ));
             }
-            if page.len() == limit {
-                if let Some(last) = page.last() {
-                    say(&format!("more: --before {}", last.id));
-                }
+            if page.len() == limit
+                && let Some(last) = page.last()
+            {
+                say(&format!("more: --before {}", last.id));
             }
             return Ok(());
         }

@@ -200,11 +200,11 @@ pub fn import_stream(
         Ok(())
     };
     for metadata in submissions {
-        if in_flight.len() >= WINDOW {
-            if let Some(answer) = in_flight.pop_front() {
-                settle(answer, &mut registered, &mut rejected)?;
-                on_progress(registered, rejected);
-            }
+        if in_flight.len() >= WINDOW
+            && let Some(answer) = in_flight.pop_front()
+        {
+            settle(answer, &mut registered, &mut rejected)?;
+            on_progress(registered, rejected);
         }
         in_flight.push_back(registry.submit(metadata));
     }
@@ -255,10 +255,10 @@ pub fn import_files(
         })?;
         report.document_entries += metadata.document_entries.len() as u64;
         in_flight.push_back((key, registry.submit(metadata)));
-        if in_flight.len() >= WINDOW {
-            if let Some((key, answer)) = in_flight.pop_front() {
-                settle(&mut report, &mut journal, &journal_path, key, answer)?;
-            }
+        if in_flight.len() >= WINDOW
+            && let Some((key, answer)) = in_flight.pop_front()
+        {
+            settle(&mut report, &mut journal, &journal_path, key, answer)?;
         }
         if last_progress.elapsed() >= Duration::from_millis(if terminal { 200 } else { 1000 })
             || index + 1 == total

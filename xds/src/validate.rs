@@ -408,14 +408,14 @@ fn check_authors(findings: &mut Findings, location: &str, authors: &[Author]) {
                 "an author needs authorPerson, authorInstitution or authorTelecommunication",
             );
         }
-        if let Some(person) = &author.person {
-            if let Err(problem) = person.check_form() {
-                findings.report(
-                    &rule::AUTHOR,
-                    &here,
-                    format!("authorPerson {}: {problem}", person.format()),
-                );
-            }
+        if let Some(person) = &author.person
+            && let Err(problem) = person.check_form()
+        {
+            findings.report(
+                &rule::AUTHOR,
+                &here,
+                format!("authorPerson {}: {problem}", person.format()),
+            );
         }
         for institution in &author.institutions {
             if let Err(problem) = institution.check_form() {
@@ -527,23 +527,23 @@ fn validate_document_entry(findings: &mut Findings, entry: &DocumentEntry) {
             );
         }
     }
-    if let (Some(start), Some(stop)) = (&entry.service_start_time, &entry.service_stop_time) {
-        if starts_after_stop(start, stop) {
-            findings.report(
-                &rule::SERVICE_TIME,
-                location,
-                format!("serviceStartTime {start} is after serviceStopTime {stop}"),
-            );
-        }
+    if let (Some(start), Some(stop)) = (&entry.service_start_time, &entry.service_stop_time)
+        && starts_after_stop(start, stop)
+    {
+        findings.report(
+            &rule::SERVICE_TIME,
+            location,
+            format!("serviceStartTime {start} is after serviceStopTime {stop}"),
+        );
     }
-    if let Some(authenticator) = &entry.legal_authenticator {
-        if let Err(problem) = authenticator.check_form() {
-            findings.report(
-                &rule::LEGAL_AUTHENTICATOR,
-                location,
-                format!("legalAuthenticator {}: {problem}", authenticator.format()),
-            );
-        }
+    if let Some(authenticator) = &entry.legal_authenticator
+        && let Err(problem) = authenticator.check_form()
+    {
+        findings.report(
+            &rule::LEGAL_AUTHENTICATOR,
+            location,
+            format!("legalAuthenticator {}: {problem}", authenticator.format()),
+        );
     }
     for info in &entry.source_patient_info {
         let field = info.split('|').next().unwrap_or("");
@@ -868,30 +868,35 @@ fn validate(metadata: &Metadata, findings: Findings, profile: &dyn Profile) -> V
         .and_then(|set| set.patient_id.as_ref());
     if let Some(set_patient) = set_patient {
         for entry in &metadata.document_entries {
-            if let Some(patient) = &entry.patient_id {
-                if patient != set_patient {
-                    findings.coded(&rule::PATIENT_MATCH,
-                        XdsErrorCode::PatientIdDoesNotMatch,
-                        &format!("DocumentEntry {}", entry.entry_uuid),
-                        format!("DocumentEntry patientId {} differs from the SubmissionSet patientId {}", patient.format(), set_patient.format()),
-                    );
-                }
+            if let Some(patient) = &entry.patient_id
+                && patient != set_patient
+            {
+                findings.coded(
+                    &rule::PATIENT_MATCH,
+                    XdsErrorCode::PatientIdDoesNotMatch,
+                    &format!("DocumentEntry {}", entry.entry_uuid),
+                    format!(
+                        "DocumentEntry patientId {} differs from the SubmissionSet patientId {}",
+                        patient.format(),
+                        set_patient.format()
+                    ),
+                );
             }
         }
         for folder in &metadata.folders {
-            if let Some(patient) = &folder.patient_id {
-                if patient != set_patient {
-                    findings.coded(
-                        &rule::PATIENT_MATCH,
-                        XdsErrorCode::PatientIdDoesNotMatch,
-                        &format!("Folder {}", folder.entry_uuid),
-                        format!(
-                            "Folder patientId {} differs from the SubmissionSet patientId {}",
-                            patient.format(),
-                            set_patient.format()
-                        ),
-                    );
-                }
+            if let Some(patient) = &folder.patient_id
+                && patient != set_patient
+            {
+                findings.coded(
+                    &rule::PATIENT_MATCH,
+                    XdsErrorCode::PatientIdDoesNotMatch,
+                    &format!("Folder {}", folder.entry_uuid),
+                    format!(
+                        "Folder patientId {} differs from the SubmissionSet patientId {}",
+                        patient.format(),
+                        set_patient.format()
+                    ),
+                );
             }
         }
     }

@@ -272,19 +272,18 @@ impl IdentityPolicy {
     /// Fills the universal id of a PID-3.4 given by namespace only, from the configured map
     /// (ITI-8: the namespace and `&OID&ISO` forms are equivalent).
     pub fn complete(&self, mut id: Cx) -> Cx {
-        if let Some(authority) = id.assigning_authority() {
-            if authority.universal_id.is_empty() {
-                if let Some(oid) = self.namespaces.get(&authority.namespace_id) {
-                    id.0.set(
-                        4,
-                        vec![
-                            authority.namespace_id.clone(),
-                            oid.clone(),
-                            "ISO".to_owned(),
-                        ],
-                    );
-                }
-            }
+        if let Some(authority) = id.assigning_authority()
+            && authority.universal_id.is_empty()
+            && let Some(oid) = self.namespaces.get(&authority.namespace_id)
+        {
+            id.0.set(
+                4,
+                vec![
+                    authority.namespace_id.clone(),
+                    oid.clone(),
+                    "ISO".to_owned(),
+                ],
+            );
         }
         id
     }

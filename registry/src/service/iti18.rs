@@ -486,10 +486,10 @@ fn execute(
                 PatientScope::Answer(outcome) => return Ok(outcome),
             };
             scan_patients(store, &patients, Kind::DocumentEntry, &mut |object| {
-                if let StoredObject::DocumentEntry(entry) = &object {
-                    if find_documents_matches(query, entry) {
-                        found.add(object);
-                    }
+                if let StoredObject::DocumentEntry(entry) = &object
+                    && find_documents_matches(query, entry)
+                {
+                    found.add(object);
                 }
                 true
             })?;
@@ -527,17 +527,16 @@ fn execute(
                 PatientScope::Answer(outcome) => return Ok(outcome),
             };
             scan_patients(store, &patients, Kind::Folder, &mut |object| {
-                if let StoredObject::Folder(folder) = &object {
-                    if status_in(&query.statuses, folder.availability_status.as_ref())
-                        && in_range(
-                            &query.last_update_time,
-                            folder.last_update_time.as_ref(),
-                            false,
-                        )
-                        && multi_code(&query.codes, &folder.codes)
-                    {
-                        found.add(object);
-                    }
+                if let StoredObject::Folder(folder) = &object
+                    && status_in(&query.statuses, folder.availability_status.as_ref())
+                    && in_range(
+                        &query.last_update_time,
+                        folder.last_update_time.as_ref(),
+                        false,
+                    )
+                    && multi_code(&query.codes, &folder.codes)
+                {
+                    found.add(object);
                 }
                 true
             })?;
@@ -553,31 +552,30 @@ fn execute(
                 document_types: query.document_types.clone(),
             };
             scan_patients(store, &patients, Kind::SubmissionSet, &mut |object| {
-                if let StoredObject::SubmissionSet(set) = &object {
-                    if status_in(
+                if let StoredObject::SubmissionSet(set) = &object
+                    && status_in(
                         &query.submission_set_statuses,
                         set.availability_status.as_ref(),
-                    ) {
-                        found.add(object);
-                    }
+                    )
+                {
+                    found.add(object);
                 }
                 true
             })?;
             scan_patients(store, &patients, Kind::DocumentEntry, &mut |object| {
-                if let StoredObject::DocumentEntry(entry) = &object {
-                    if status_in(&query.document_statuses, entry.availability_status.as_ref())
-                        && content_matches(&filter, entry)
-                    {
-                        found.add(object);
-                    }
+                if let StoredObject::DocumentEntry(entry) = &object
+                    && status_in(&query.document_statuses, entry.availability_status.as_ref())
+                    && content_matches(&filter, entry)
+                {
+                    found.add(object);
                 }
                 true
             })?;
             scan_patients(store, &patients, Kind::Folder, &mut |object| {
-                if let StoredObject::Folder(folder) = &object {
-                    if status_in(&query.folder_statuses, folder.availability_status.as_ref()) {
-                        found.add(object);
-                    }
+                if let StoredObject::Folder(folder) = &object
+                    && status_in(&query.folder_statuses, folder.availability_status.as_ref())
+                {
+                    found.add(object);
                 }
                 true
             })?;
@@ -661,11 +659,12 @@ fn execute(
             // returned when both their ends are, with the HasMember that holds them.
             for (holder, association) in member_associations {
                 let ends = (association.source.as_uuid(), association.target.as_uuid());
-                if let (Some(source), Some(target)) = ends {
-                    if found.contains(&source) && found.contains(&target) {
-                        found.add(StoredObject::Association(association));
-                        add_object(store, &mut found, &holder)?;
-                    }
+                if let (Some(source), Some(target)) = ends
+                    && found.contains(&source)
+                    && found.contains(&target)
+                {
+                    found.add(StoredObject::Association(association));
+                    add_object(store, &mut found, &holder)?;
                 }
             }
         }
@@ -690,13 +689,12 @@ fn execute(
                     if link.association_type != AssociationType::HasMember {
                         continue;
                     }
-                    if let Some(member) = store.object(&link.other)? {
-                        if let StoredObject::DocumentEntry(entry) = &member.object {
-                            if content_matches(filter, entry) {
-                                found.add(member.object);
-                                add_object(store, &mut found, &link.association)?;
-                            }
-                        }
+                    if let Some(member) = store.object(&link.other)?
+                        && let StoredObject::DocumentEntry(entry) = &member.object
+                        && content_matches(filter, entry)
+                    {
+                        found.add(member.object);
+                        add_object(store, &mut found, &link.association)?;
                     }
                 }
                 if !all_versions {
@@ -795,10 +793,10 @@ fn select(
     match selector {
         ObjectSelector::Uuids(uuids) => {
             for uuid in uuids {
-                if let Some(located) = store.object(uuid)? {
-                    if located.object.kind() == kind {
-                        objects.push(located.object);
-                    }
+                if let Some(located) = store.object(uuid)?
+                    && located.object.kind() == kind
+                {
+                    objects.push(located.object);
                 }
             }
         }
@@ -821,10 +819,10 @@ fn select(
                             .into_iter()
                             .map(|located| located.object),
                     );
-                } else if let Some(located) = store.object(logical_id)? {
-                    if located.object.kind() == kind {
-                        objects.push(located.object);
-                    }
+                } else if let Some(located) = store.object(logical_id)?
+                    && located.object.kind() == kind
+                {
+                    objects.push(located.object);
                 }
             }
         }
@@ -875,12 +873,11 @@ fn add_touching_associations(
                 if found.contains(&link.association) {
                     continue;
                 }
-                if let Some(located) = store.object(&link.association)? {
-                    if let StoredObject::Association(association) = &located.object {
-                        if keep(association) {
-                            found.add(located.object);
-                        }
-                    }
+                if let Some(located) = store.object(&link.association)?
+                    && let StoredObject::Association(association) = &located.object
+                    && keep(association)
+                {
+                    found.add(located.object);
                 }
             }
         }

@@ -189,14 +189,14 @@ pub fn register(
         }))
         .collect();
     for (location, id) in &submitted_ids {
-        if let Some(uuid) = id.as_uuid() {
-            if store.locate(&uuid)?.is_some() {
-                errors.push(error(
-                    XdsErrorCode::RegistryMetadataError,
-                    location,
-                    format!("entryUUID {uuid} is already registered"),
-                ));
-            }
+        if let Some(uuid) = id.as_uuid()
+            && store.locate(&uuid)?.is_some()
+        {
+            errors.push(error(
+                XdsErrorCode::RegistryMetadataError,
+                location,
+                format!("entryUUID {uuid} is already registered"),
+            ));
         }
     }
     for folder in &metadata.folders {
@@ -275,10 +275,10 @@ pub fn register(
     // References: symbolic ones were all checked to name objects of the submission.
     for association in &mut metadata.associations {
         for end in [&mut association.source, &mut association.target] {
-            if let ObjectId::Symbolic(symbol) = end {
-                if let Some(uuid) = assigned.get(symbol.as_str()) {
-                    *end = ObjectId::Uuid(*uuid);
-                }
+            if let ObjectId::Symbolic(symbol) = end
+                && let Some(uuid) = assigned.get(symbol.as_str())
+            {
+                *end = ObjectId::Uuid(*uuid);
             }
         }
     }
@@ -637,10 +637,10 @@ fn replace(
     for link in store.links(&replaced_uuid, Direction::To)? {
         match link.association_type {
             AssociationType::Transform | AssociationType::Append => {
-                if let Some(child) = store.object(&link.other)? {
-                    if status_of(&child.object) == Some(&AvailabilityStatus::Approved) {
-                        deprecate(updated, child);
-                    }
+                if let Some(child) = store.object(&link.other)?
+                    && status_of(&child.object) == Some(&AvailabilityStatus::Approved)
+                {
+                    deprecate(updated, child);
                 }
             }
             AssociationType::HasMember => {

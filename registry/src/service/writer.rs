@@ -160,10 +160,10 @@ impl Writer {
     pub fn close(self) {
         let thread = Arc::clone(&self.thread);
         drop(self);
-        if Arc::strong_count(&thread) == 1 {
-            if let Some(handle) = thread.lock().ok().and_then(|mut slot| slot.take()) {
-                let _ = handle.join();
-            }
+        if Arc::strong_count(&thread) == 1
+            && let Some(handle) = thread.lock().ok().and_then(|mut slot| slot.take())
+        {
+            let _ = handle.join();
         }
     }
 

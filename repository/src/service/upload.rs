@@ -106,11 +106,11 @@ impl AttachmentSink for BlobSink {
             let count = room.min(chunk.len());
             writing.buffer.extend_from_slice(&chunk[..count]);
             chunk = &chunk[count..];
-            if writing.buffer.len() == CHUNK_BYTES {
-                if let Err(error) = self.flush_chunk(&mut writing) {
-                    self.current = Some(writing);
-                    return Err(error);
-                }
+            if writing.buffer.len() == CHUNK_BYTES
+                && let Err(error) = self.flush_chunk(&mut writing)
+            {
+                self.current = Some(writing);
+                return Err(error);
             }
         }
         self.current = Some(writing);

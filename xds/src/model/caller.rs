@@ -191,10 +191,10 @@ impl Caller {
             return Vec::new();
         };
         let mut errors = Vec::new();
-        if let Some(patient) = metadata.patient() {
-            if let Err(error) = self.check_patient(patient) {
-                errors.push(error);
-            }
+        if let Some(patient) = metadata.patient()
+            && let Err(error) = self.check_patient(patient)
+        {
+            errors.push(error);
         }
         let authors = metadata
             .submission_sets

@@ -71,7 +71,11 @@ impl Uuid {
                 b'A'..=b'F' => byte - b'A' + 10,
                 _ => return Err(IdError::Uuid(value.to_owned())),
             };
-            out[nibble / 2] |= if nibble % 2 == 0 { digit << 4 } else { digit };
+            out[nibble / 2] |= if nibble.is_multiple_of(2) {
+                digit << 4
+            } else {
+                digit
+            };
             nibble += 1;
         }
         Ok(Self(out))

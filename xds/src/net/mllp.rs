@@ -125,10 +125,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             }
         }
         // The CR after FS; tolerated when missing (some senders omit it).
-        if let Ok(Ok(available)) = timeout_at(deadline, self.reader.fill_buf()).await {
-            if available.first() == Some(&CR) {
-                self.reader.consume(1);
-            }
+        if let Ok(Ok(available)) = timeout_at(deadline, self.reader.fill_buf()).await
+            && available.first() == Some(&CR)
+        {
+            self.reader.consume(1);
         }
         Ok(Some(message))
     }

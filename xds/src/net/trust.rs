@@ -231,12 +231,11 @@ impl Trust {
         context.update(raw.xml.as_bytes());
         let mut key = [0u8; 32];
         key.copy_from_slice(context.finish().as_ref());
-        if let Ok(cache) = self.verified.lock() {
-            if let Some((caller, valid_until)) = cache.get(&key) {
-                if now < *valid_until {
-                    return Ok(caller.clone());
-                }
-            }
+        if let Ok(cache) = self.verified.lock()
+            && let Some((caller, valid_until)) = cache.get(&key)
+            && now < *valid_until
+        {
+            return Ok(caller.clone());
         }
         let (caller, valid_until) = self.verify(peer, Some(raw), now)?;
         if let Ok(mut cache) = self.verified.lock() {
@@ -702,12 +701,12 @@ fn read_assertion(
     }
     // Issuer: the signer certificate's subject.
     let issuer = single(assertion, NS_SAML2, "Issuer")?;
-    if let Some(format) = issuer.attribute("Format") {
-        if format != X509_SUBJECT_NAME {
-            return Err(invalid(format!(
-                "Issuer Format {format:?} is not {X509_SUBJECT_NAME}"
-            )));
-        }
+    if let Some(format) = issuer.attribute("Format")
+        && format != X509_SUBJECT_NAME
+    {
+        return Err(invalid(format!(
+            "Issuer Format {format:?} is not {X509_SUBJECT_NAME}"
+        )));
     }
     let issuer_text = issuer.text().trim().to_owned();
     let (_, certificate) = X509Certificate::from_der(signer.as_ref())
@@ -836,12 +835,12 @@ fn read_assertion(
                     .map(|value| value.code)
             })
         });
-    if let Some(value) = &confidentiality {
-        if value != SECRET_CONNECTION {
-            return Err(invalid(format!(
-                "confidentiality-code {value:?} is not {SECRET_CONNECTION}"
-            )));
-        }
+    if let Some(value) = &confidentiality
+        && value != SECRET_CONNECTION
+    {
+        return Err(invalid(format!(
+            "confidentiality-code {value:?} is not {SECRET_CONNECTION}"
+        )));
     }
     let patient = match attributes
         .get(ATTRIBUTE_RESOURCE_ID)

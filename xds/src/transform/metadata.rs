@@ -368,22 +368,20 @@ fn children<'a>(
             external_identifiers.extend(found.iter().copied());
         }
         for classification in &object.classifications {
-            if let Some(target) = &classification.classified_object {
-                if target != id {
-                    collector.add(
-                        location,
-                        format!(
-                            "nested Classification classifies {target:?}, not its parent {id:?}"
-                        ),
-                    );
-                }
+            if let Some(target) = &classification.classified_object
+                && target != id
+            {
+                collector.add(
+                    location,
+                    format!("nested Classification classifies {target:?}, not its parent {id:?}"),
+                );
             }
         }
         for identifier in &object.external_identifiers {
-            if let Some(target) = &identifier.registry_object {
-                if target != id {
-                    collector.add(location, format!("nested ExternalIdentifier names registryObject {target:?}, not its parent {id:?}"));
-                }
+            if let Some(target) = &identifier.registry_object
+                && target != id
+            {
+                collector.add(location, format!("nested ExternalIdentifier names registryObject {target:?}, not its parent {id:?}"));
             }
         }
     }

@@ -219,10 +219,10 @@ impl<R: BufRead> XmlIn<R> {
     }
 
     fn xml_error(&self, source: quick_xml::Error) -> DecodeError {
-        if let quick_xml::Error::Io(io_error) = &source {
-            if let Some(abort) = InputAbort::from_io(io_error) {
-                return abort.into();
-            }
+        if let quick_xml::Error::Io(io_error) = &source
+            && let Some(abort) = InputAbort::from_io(io_error)
+        {
+            return abort.into();
         }
         DecodeError::Xml {
             position: self.position(),
@@ -323,12 +323,11 @@ impl<R: BufRead> XmlIn<R> {
                         Some(Err(error)) => return Err(self.xml_error(error.into())),
                         None => None,
                     };
-                    if let Some(encoding) = declared {
-                        if !encoding.eq_ignore_ascii_case("utf-8")
-                            && !encoding.eq_ignore_ascii_case("utf8")
-                        {
-                            return Err(DecodeError::Encoding { declared: encoding });
-                        }
+                    if let Some(encoding) = declared
+                        && !encoding.eq_ignore_ascii_case("utf-8")
+                        && !encoding.eq_ignore_ascii_case("utf8")
+                    {
+                        return Err(DecodeError::Encoding { declared: encoding });
                     }
                     continue;
                 }
