@@ -82,17 +82,18 @@ need_package() {
   fi
 }
 
-# need_python_hl7: a Python with PyPI's hl7 package (the real HL7 MLLP peer of the feed tests),
-# in a virtual environment under the target directory; exports XDS_PYTHON.
+# need_python_hl7: a Python with the non-Rust peers of the tests, from PyPI: hl7 (the HL7 MLLP
+# peer of the feed tests) and grpcio-tools (the generated gRPC client of the gRPC tests), in a
+# virtual environment under the target directory; exports XDS_PYTHON.
 need_python_hl7() {
   local venv="${CARGO_TARGET_DIR:-target}/python-hl7"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import hl7.client' 2>/dev/null; then
-    echo "==> installing PyPI's hl7 into $venv" >&2
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import hl7.client, grpc_tools.protoc' 2>/dev/null; then
+    echo "==> installing PyPI's hl7 and grpcio-tools into $venv" >&2
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
       need_package python3-venv
       python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install -q 'hl7==0.4.5'
+    "$venv/bin/pip" install -q 'hl7==0.4.5' 'grpcio-tools==1.85.1'
   fi
   XDS_PYTHON="$(cd "$venv/bin" && pwd)/python"
   export XDS_PYTHON

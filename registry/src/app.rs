@@ -8,11 +8,12 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use xds::net::daemon::{Failure, say};
 use xds::net::http;
-use xds::net::signal::shutdown_signal;
+use xds::net::signal::Shutdown;
 use xds::validate::Profile;
 use xds_profiles::ProfileConfig;
 
 use crate::config::{Config, ConfigError, Settings};
+use crate::grpc::GrpcEndpoint;
 use crate::server::{self, Routes};
 use crate::service::Registry;
 use crate::soap::SoapEndpoint;
@@ -45,8 +46,14 @@ pub struct Cli {
     /// Plain HTTP without client certificates: development and benchmarks only.
     #[arg(long, global = true, env = "XDS_REGISTRY_INSECURE")]
     pub insecure: bool,
-    /// gRPC listener (not available in this version).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    /// gRPC listener (xds.v1 Registry, Identity, Policy, AccessHistory; health, reflection);
+    /// port 0 picks a free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REGISTRY_GRPC_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
     pub grpc_listen: Option<String>,
     /// MLLP listener of the patient identity feed (ITI-8, HL7 v2 ADT); port 0 picks a free port.
     #[arg(
@@ -387,6 +394,27 @@ fn serve(config: &Config) -> Result<(), Failure> {
             ),
             None => None,
         };
+        let grpc_listener = match settings.grpc_listen {
+            Some(grpc) => Some(
+                http::bind(grpc)
+                    .await
+                    .map_err(|error| runtime(format!("cannot listen on {grpc}: {error}")))?,
+            ),
+            None => None,
+        };
+        let grpc_address = match &grpc_listener {
+            Some(listener) => Some(listener.local_addr().map_err(|error| runtime(error.to_string()))?),
+            None => None,
+        };
+        let grpc_routes = match grpc_listener {
+            Some(_) => Some(
+                GrpcEndpoint::new(registry.clone(), security.trust.clone())
+                    .routes()
+                    .await
+                    .map_err(runtime)?,
+            ),
+            None => None,
+        };
         let mllp_address = match &mllp_listener {
             Some(listener) => Some(listener.local_addr().map_err(|error| runtime(error.to_string()))?),
             None => None,
@@ -406,6 +434,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
             access_policy = if settings.access.enforce { "dmp" } else { "open" },
             atna = ?settings.export.as_ref().map(|export| &export.address),
             mllp = ?mllp_address,
+            grpc = ?grpc_address,
             ins = ?settings.identity.ins.accepted,
             "xds-registry started"
         );
@@ -413,22 +442,26 @@ fn serve(config: &Config) -> Result<(), Failure> {
         if let Some(mllp) = mllp_address {
             say(&format!("listening on {mllp} (mllp)"));
         }
-        // One signal stops every listener.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            let _ = stop.send(true);
-        });
-        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
+        if let Some(grpc) = grpc_address {
+            say(&format!("listening on {grpc} (grpc)"));
+        }
+        let shutdown = Shutdown::on_signal();
         let feed = mllp_listener.map(|listener| {
             tokio::spawn(crate::mllp::serve(
                 listener,
                 security.tls.clone(),
                 registry.clone(),
                 settings.mllp.clone(),
-                until_stopped(stopped.clone()),
+                shutdown.requested(),
+                settings.shutdown_grace,
+            ))
+        });
+        let grpc = grpc_listener.zip(grpc_routes).map(|(listener, routes)| {
+            tokio::spawn(xds_proto::server::serve(
+                listener,
+                security.tls.clone(),
+                routes,
+                shutdown.requested(),
                 settings.shutdown_grace,
             ))
         });
@@ -437,14 +470,17 @@ fn serve(config: &Config) -> Result<(), Failure> {
                 registry.clone(),
                 export,
                 export_tls.clone(),
-                until_stopped(stopped.clone()),
+                shutdown.requested(),
             ))
         });
         let routes = Arc::new(routes);
         let handler = move |request| server::route(Arc::clone(&routes), request);
-        http::serve(listener, security.tls.clone(), handler, until_stopped(stopped), settings.shutdown_grace).await;
+        http::serve(listener, security.tls.clone(), handler, shutdown.requested(), settings.shutdown_grace).await;
         if let Some(feed) = feed {
             let _ = feed.await;
+        }
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
         }
         if let Some(export) = export {
             let _ = export.await;

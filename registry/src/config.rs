@@ -274,6 +274,7 @@ pub struct ServerConfig {
     /// Path of a SOAP endpoint that answers without doing anything: the transport floor the
     /// benchmark compares queries with. Off unless set.
     pub noop_path: Option<String>,
+    /// gRPC listener (xds.v1 services, health, reflection); absent: none. Port 0 picks a free port.
     pub grpc_listen: Option<String>,
     pub mllp_listen: Option<String>,
     pub admin_listen: Option<String>,
@@ -439,6 +440,8 @@ pub struct Settings {
     pub query: QuerySettings,
     pub limits: xds::wire::Limits,
     pub mllp_listen: Option<SocketAddr>,
+    /// The gRPC listener (None: no gRPC).
+    pub grpc_listen: Option<SocketAddr>,
     pub mllp: MllpSettings,
     pub identity: Arc<IdentityPolicy>,
     /// None with `insecure`.
@@ -468,31 +471,23 @@ impl Config {
             .collect();
         let listen = xds::net::daemon::check_server(
             &self.server.listen,
-            &[
-                (
-                    "server.grpc_listen (--grpc-listen)",
-                    &self.server.grpc_listen,
-                ),
-                (
-                    "server.admin_listen (--admin-listen)",
-                    &self.server.admin_listen,
-                ),
-            ],
+            &[(
+                "server.admin_listen (--admin-listen)",
+                &self.server.admin_listen,
+            )],
             &paths,
             &mut problems,
         );
-        let mllp_listen = match &self.server.mllp_listen {
-            Some(text) => match text.parse::<SocketAddr>() {
-                Ok(address) => Some(address),
-                Err(_) => {
-                    problems.push(format!(
-                        "server.mllp_listen (--mllp-listen) {text:?} is not ADDR:PORT"
-                    ));
-                    None
-                }
-            },
-            None => None,
-        };
+        let grpc_listen = xds::net::daemon::optional_listen(
+            "server.grpc_listen (--grpc-listen)",
+            &self.server.grpc_listen,
+            &mut problems,
+        );
+        let mllp_listen = xds::net::daemon::optional_listen(
+            "server.mllp_listen (--mllp-listen)",
+            &self.server.mllp_listen,
+            &mut problems,
+        );
         let identity = self.identity.policy(&mut problems);
         let tls = self.tls.files(self.server.insecure, &mut problems);
         let trust = self.trust.settings(&mut problems);
@@ -557,6 +552,7 @@ impl Config {
         let message_bytes = self.limits.max_message_mib << 20;
         Ok(Settings {
             listen,
+            grpc_listen,
             insecure: self.server.insecure,
             soap_paths,
             noop_path: self.server.noop_path.clone(),

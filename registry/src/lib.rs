@@ -19,6 +19,7 @@ pub mod audit;
 pub mod config;
 pub mod dmp_cli;
 pub mod dmp_soap;
+pub mod grpc;
 pub mod identity;
 pub mod import;
 pub mod mllp;

@@ -11,7 +11,7 @@ use crate::app::{PatientCommand, open_store, start_registry};
 use crate::config::Settings;
 use crate::identity::{IdentityCommand, IdentityOutcome, IdentityPolicy, PatientRecord};
 use crate::service::{Provenance, Registry};
-use crate::store::{Kind, MetadataStore, PatientNum};
+use crate::store::{Kind, MetadataStore, PatientNum, StoreError};
 
 fn usage(message: impl Into<String>) -> Failure {
     Failure::usage(message)
@@ -132,54 +132,89 @@ fn apply(
     }
 }
 
-fn count(store: &dyn MetadataStore, patient: PatientNum) -> Result<usize, Failure> {
+fn count(store: &dyn MetadataStore, patient: PatientNum) -> Result<usize, StoreError> {
     let mut count = 0;
-    store
-        .scan_patient(patient, Kind::DocumentEntry, &mut |_| {
-            count += 1;
-            true
-        })
-        .map_err(|error| Failure::runtime(error.message))?;
+    store.scan_patient(patient, Kind::DocumentEntry, &mut |_| {
+        count += 1;
+        true
+    })?;
     Ok(count)
 }
 
-/// Prints what the registry knows of a patient.
-fn show(store: &dyn MetadataStore, id: &Cx) -> Result<(), Failure> {
-    let failed = |error: crate::store::StoreError| Failure::runtime(error.message);
-    let (patient, via_local) = match store.patient(id).map_err(failed)? {
+/// What the registry knows of a patient (`patient show`, the gRPC Identity service).
+#[derive(Debug, Clone)]
+pub struct PatientView {
+    /// The affinity-domain id (CX text).
+    pub id: String,
+    /// Found through a linked local id.
+    pub via_local: bool,
+    /// The id it was merged into, if any.
+    pub merged_into: Option<String>,
+    /// Ids merged into it.
+    pub merged: Vec<String>,
+    pub record: PatientRecord,
+    /// DocumentEntries, merged ids included.
+    pub documents: usize,
+}
+
+/// Looks a patient up by its id or a linked local id (None: unknown).
+pub fn lookup(store: &dyn MetadataStore, id: &Cx) -> Result<Option<PatientView>, StoreError> {
+    let (patient, via_local) = match store.patient(id)? {
         Some(patient) => (patient, false),
-        None => match store.local_patient(id).map_err(failed)? {
+        None => match store.local_patient(id)? {
             Some(patient) => (patient, true),
-            None => {
-                return Err(Failure {
-                    code: 2,
-                    message: format!("{} is not known to this registry", id.format()),
-                });
-            }
+            None => return Ok(None),
         },
     };
-    let display = |patient: PatientNum| -> Result<String, Failure> {
+    let display = |patient: PatientNum| -> Result<String, StoreError> {
         Ok(store
-            .patient_id(patient)
-            .map_err(failed)?
+            .patient_id(patient)?
             .map(|cx| cx.format())
             .unwrap_or_else(|| format!("patient {patient}")))
     };
     let record = store
-        .patient_record(patient)
-        .map_err(failed)?
+        .patient_record(patient)?
         .unwrap_or_else(|| PatientRecord {
             id: id.clone(),
             ..PatientRecord::default()
         });
-    let mut lines = vec![format!("patient id: {}", display(patient)?)];
-    if via_local {
+    let merged_into = match store.surviving(patient)? {
+        Some(surviving) => Some(display(surviving)?),
+        None => None,
+    };
+    let merged_numbers = store.merged_into(patient)?;
+    let mut documents = count(store, patient)?;
+    let mut merged = Vec::new();
+    for subsumed in &merged_numbers {
+        documents += count(store, *subsumed)?;
+        merged.push(display(*subsumed)?);
+    }
+    Ok(Some(PatientView {
+        id: display(patient)?,
+        via_local,
+        merged_into,
+        merged,
+        record,
+        documents,
+    }))
+}
+
+/// Prints what the registry knows of a patient.
+fn show(store: &dyn MetadataStore, id: &Cx) -> Result<(), Failure> {
+    let view = lookup(store, id)
+        .map_err(|error| Failure::runtime(error.message))?
+        .ok_or_else(|| Failure {
+            code: 2,
+            message: format!("{} is not known to this registry", id.format()),
+        })?;
+    let record = &view.record;
+    let mut lines = vec![format!("patient id: {}", view.id)];
+    if view.via_local {
         lines.push(format!("found by local id: {}", id.format()));
     }
-    match store.surviving(patient).map_err(failed)? {
+    match &view.merged_into {
         Some(surviving) => lines.push(format!(
-            "state: merged into {} (its documents answer under that id)",
-            display(surviving)?
+            "state: merged into {surviving} (its documents answer under that id)"
         )),
         None => lines.push("state: active".to_owned()),
     }
@@ -218,15 +253,10 @@ fn show(store: &dyn MetadataStore, id: &Cx) -> Result<(), Failure> {
     for local in &record.local_ids {
         lines.push(format!("local id: {}", local.format()));
     }
-    let merged = store.merged_into(patient).map_err(failed)?;
-    for subsumed in &merged {
-        lines.push(format!("merged into it: {}", display(*subsumed)?));
+    for subsumed in &view.merged {
+        lines.push(format!("merged into it: {subsumed}"));
     }
-    let mut documents = count(store, patient)?;
-    for subsumed in &merged {
-        documents += count(store, *subsumed)?;
-    }
-    lines.push(format!("DocumentEntries: {documents}"));
+    lines.push(format!("DocumentEntries: {}", view.documents));
     if !record.updated.is_empty() {
         lines.push(format!(
             "last change: {} by {}",

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use xds::net::daemon::{Failure, say};
 use xds::net::http;
-use xds::net::signal::shutdown_signal;
+use xds::net::signal::Shutdown;
 
 use crate::config::{Config, ConfigError, Settings};
+use crate::grpc::GrpcEndpoint;
 use crate::registry_client::SoapRegistryClient;
 use crate::service::Repository;
 use crate::soap::{self, NoopAnswer, Routes, SoapEndpoint};
@@ -62,8 +63,13 @@ pub struct Cli {
     /// Plain HTTP without client certificates: development and benchmarks only.
     #[arg(long, global = true, env = "XDS_REPOSITORY_INSECURE")]
     pub insecure: bool,
-    /// gRPC listener (not available in this version).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    /// gRPC listener (xds.v1 Repository; health, reflection); port 0 picks a free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_GRPC_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
     pub grpc_listen: Option<String>,
     /// Admin listener (not available in this version).
     #[arg(long, global = true, value_name = "ADDR:PORT")]
@@ -225,6 +231,20 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                     .await;
             })
         };
+        let grpc = match settings.grpc_listen {
+            Some(grpc) => {
+                let listener = http::bind(grpc)
+                    .await
+                    .map_err(|error| runtime(format!("cannot listen on {grpc}: {error}")))?;
+                let address = listener.local_addr().map_err(|error| runtime(error.to_string()))?;
+                let routes = GrpcEndpoint::new(repository.clone(), settings.limits.clone(), security.trust.clone())
+                    .routes()
+                    .await
+                    .map_err(runtime)?;
+                Some((listener, address, routes))
+            }
+            None => None,
+        };
         let routes = Arc::new(Routes {
             soap: SoapEndpoint::new(repository, settings.limits.clone(), security.trust.clone()),
             soap_paths: Arc::new(settings.soap_paths.clone()),
@@ -236,8 +256,22 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
             }),
         });
         say(&format!("listening on {address} (soap)"));
+        let shutdown = Shutdown::on_signal();
+        let grpc = grpc.map(|(listener, address, routes)| {
+            say(&format!("listening on {address} (grpc)"));
+            tokio::spawn(xds_proto::server::serve(
+                listener,
+                security.tls.clone(),
+                routes,
+                shutdown.requested(),
+                settings.shutdown_grace,
+            ))
+        });
         let handler = move |request| soap::route(Arc::clone(&routes), request);
-        http::serve(listener, security.tls.clone(), handler, shutdown_signal(), settings.shutdown_grace).await;
+        http::serve(listener, security.tls.clone(), handler, shutdown.requested(), settings.shutdown_grace).await;
+        if let Some(grpc) = grpc {
+            let _ = grpc.await;
+        }
         let _ = stop_settling.send(());
         let _ = settler.await;
         Ok::<(), Failure>(())

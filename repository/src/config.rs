@@ -50,6 +50,7 @@ pub struct ServerConfig {
     pub noop_path: Option<String>,
     /// Size of that in-memory document, in KiB.
     pub noop_document_kib: usize,
+    /// gRPC listener (xds.v1 services, health, reflection); absent: none. Port 0 picks a free port.
     pub grpc_listen: Option<String>,
     pub admin_listen: Option<String>,
     /// Seconds granted to requests in flight at shutdown.
@@ -164,6 +165,8 @@ pub struct ConfigError(pub String);
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// The gRPC listener (None: no gRPC).
+    pub grpc_listen: Option<SocketAddr>,
     pub insecure: bool,
     pub soap_paths: Vec<String>,
     /// The floor endpoint: path and document size in bytes.
@@ -200,17 +203,16 @@ impl Config {
             .collect();
         let listen = xds::net::daemon::check_server(
             &self.server.listen,
-            &[
-                (
-                    "server.grpc_listen (--grpc-listen)",
-                    &self.server.grpc_listen,
-                ),
-                (
-                    "server.admin_listen (--admin-listen)",
-                    &self.server.admin_listen,
-                ),
-            ],
+            &[(
+                "server.admin_listen (--admin-listen)",
+                &self.server.admin_listen,
+            )],
             &paths,
+            &mut problems,
+        );
+        let grpc_listen = xds::net::daemon::optional_listen(
+            "server.grpc_listen (--grpc-listen)",
+            &self.server.grpc_listen,
             &mut problems,
         );
         let repository_unique_id = Oid::parse(&self.repository.repository_unique_id).ok();
@@ -284,6 +286,7 @@ impl Config {
         );
         Ok(Settings {
             listen,
+            grpc_listen,
             insecure: self.server.insecure,
             soap_paths,
             noop: self

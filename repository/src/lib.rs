@@ -16,6 +16,7 @@
 
 pub mod app;
 pub mod config;
+pub mod grpc;
 pub mod registry_client;
 pub mod service;
 pub mod soap;

@@ -2,6 +2,8 @@
 //! found in the same target directory, built on demand), and ITI-41/43/86 over SOAP.
 #![allow(dead_code)]
 
+pub mod grpc;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -72,6 +74,26 @@ pub struct Pair {
     pub repository: Daemon,
 }
 
+impl Pair {
+    /// Both daemons with their gRPC listeners too (plain, like their SOAP ones).
+    pub fn start_grpc(name: &str, patients: &[&Cx]) -> Self {
+        let grpc = ["--grpc-listen", "127.0.0.1:0"];
+        Self::launch(name, patients, &grpc, &grpc)
+    }
+
+    pub fn registry_grpc(&self) -> SocketAddr {
+        self.registry
+            .listener("grpc")
+            .expect("the registry's gRPC listener")
+    }
+
+    pub fn repository_grpc(&self) -> SocketAddr {
+        self.repository
+            .listener("grpc")
+            .expect("the repository's gRPC listener")
+    }
+}
+
 /// The registry on `port` (0: any).
 pub fn start_registry(dir: &Path, port: u16) -> Daemon {
     Daemon::start_on(registry_binary(), &format!("127.0.0.1:{port}"), dir, &[])
@@ -104,6 +126,8 @@ pub fn spawn_repository(
             registry_url,
             "--repository-id",
             REPOSITORY_ID,
+            "--grpc-listen",
+            "127.0.0.1:0",
         ],
         output,
     )
@@ -111,6 +135,15 @@ pub fn spawn_repository(
 
 impl Pair {
     pub fn start(name: &str, patients: &[&Cx], repository_extra: &[&str]) -> Self {
+        Self::launch(name, patients, &[], repository_extra)
+    }
+
+    fn launch(
+        name: &str,
+        patients: &[&Cx],
+        registry_extra: &[&str],
+        repository_extra: &[&str],
+    ) -> Self {
         let registry_dir = TempDir::new(&format!("{name}-registry"));
         let repository_dir = TempDir::new(&format!("{name}-repository"));
         if !patients.is_empty() {
@@ -118,7 +151,7 @@ impl Pair {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             patient_add(registry_dir.path(), &ids);
         }
-        let registry = start_registry(registry_dir.path(), 0);
+        let registry = Daemon::start(registry_binary(), registry_dir.path(), registry_extra);
         let repository =
             start_repository(repository_dir.path(), registry.address, 0, repository_extra);
         Self {
@@ -389,6 +422,8 @@ pub fn start_secure(name: &str, registry_extra: &str, prepare: impl FnOnce(&Path
             "--config",
             registry_config.to_str().expect("utf-8"),
             "--mllp-listen",
+            "127.0.0.1:0",
+            "--grpc-listen",
             "127.0.0.1:0",
         ],
         &output,

@@ -60,6 +60,22 @@ pub fn exit(name: &str, result: Result<(), Failure>) -> ExitCode {
     }
 }
 
+/// An optional listener address (`name` is the key and flag, for the message).
+pub fn optional_listen(
+    name: &str,
+    value: &Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<std::net::SocketAddr> {
+    let text = value.as_ref()?;
+    match text.parse() {
+        Ok(address) => Some(address),
+        Err(_) => {
+            problems.push(format!("{name} {text:?} is not ADDR:PORT"));
+            None
+        }
+    }
+}
+
 /// The `[server]` checks both daemons make, each problem appended to `problems`: the listen
 /// address, listeners this version does not have (`(name, value)` pairs), and endpoint paths. Returns the listen address if valid.
 pub fn check_server(

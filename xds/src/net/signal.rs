@@ -24,3 +24,28 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutdown requested");
 }
+
+/// The daemon's shutdown request, shared by all its listeners and tasks: one SIGINT or SIGTERM
+/// stops them all.
+#[derive(Debug, Clone)]
+pub struct Shutdown(tokio::sync::watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Starts watching the signals (call from inside the runtime).
+    pub fn on_signal() -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        Self(stopped)
+    }
+
+    /// Resolves once shutdown is requested.
+    pub fn requested(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut stopped = self.0.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    }
+}

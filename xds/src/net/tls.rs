@@ -133,10 +133,18 @@ impl ServerTls {
 
     /// An acceptor for a listener that speaks `alpn` only (empty: no ALPN, as MLLP).
     pub fn with_alpn(&self, alpn: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
-        let mut config = rustls::ServerConfig::clone(self.acceptor.config());
-        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
-        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+        with_alpn(&self.acceptor, alpn)
     }
+}
+
+/// `acceptor` (same certificates and client verifier) offering `alpn` only (empty: no ALPN).
+pub fn with_alpn(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    alpn: &[&[u8]],
+) -> tokio_rustls::TlsAcceptor {
+    let mut config = rustls::ServerConfig::clone(acceptor.config());
+    config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
 
 /// A client configuration trusting servers whose certificates chain to `trust_anchors` and,
