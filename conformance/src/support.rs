@@ -776,6 +776,30 @@ pub fn has_member(
     association
 }
 
+/// An ITI-57 request: `set` and one UpdateAvailabilityStatus per (target, from, to).
+pub fn status_update(
+    mut set: SubmissionSet,
+    changes: &[(Uuid, AvailabilityStatus, AvailabilityStatus)],
+) -> Metadata {
+    set.entry_uuid = ObjectId::parse("Update01").expect("id");
+    let mut metadata = Metadata {
+        submission_sets: vec![set],
+        ..Metadata::default()
+    };
+    for (index, (target, from, to)) in changes.iter().enumerate() {
+        let mut association = Association::new(
+            ObjectId::parse(&format!("uas{index}")).expect("id"),
+            AssociationType::UpdateAvailabilityStatus,
+            ObjectId::parse("Update01").expect("id"),
+            ObjectId::Uuid(*target),
+        );
+        association.original_status = Some(from.clone());
+        association.new_status = Some(to.clone());
+        metadata.associations.push(association);
+    }
+    metadata
+}
+
 /// A submission of `entries` DocumentEntries for one patient.
 pub fn documents(set_unique_id: &str, patient: &Cx, unique_ids: &[&str]) -> Metadata {
     let mut metadata = Metadata {

@@ -8,12 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tonic::Request;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::{Request, Status};
+use xds::model::Caller;
 use xds::net::http::TlsListener;
 use xds::net::tls::Peer;
 use xds::net::trust::Trust;
+use xds::transaction::Transaction;
+use xds::wire::RawXml;
 
 /// Largest message accepted (metadata of a big submission; document chunks are smaller).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
@@ -149,6 +152,34 @@ fn tls_incoming(
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(receiver)
+}
+
+/// The caller of a request, authenticated as over SOAP: the connection's client certificate and
+/// the VIHF assertion of [`crate::security::ASSERTION_KEY`]; also that assertion as the
+/// security header to forward. A refusal is UNAUTHENTICATED with the WS-Security fault code.
+pub fn authenticate<T>(
+    trust: &Trust,
+    request: &Request<T>,
+) -> Result<(Caller, Option<RawXml>), Status> {
+    let peer = peer_of(trust, request);
+    let security =
+        crate::security::security_of(request.metadata()).map_err(Status::invalid_argument)?;
+    let caller = trust.caller(&peer, security.as_ref()).map_err(|refusal| {
+        tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "gRPC caller refused");
+        Status::unauthenticated(format!("{}: {}", refusal.subcode, refusal.reason))
+    })?;
+    Ok((caller, security))
+}
+
+/// UNIMPLEMENTED unless the daemon's profile offers `transaction`.
+pub fn offered(allowed: bool, transaction: Transaction) -> Result<(), Status> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(Status::unimplemented(format!(
+            "{transaction:?} is not offered under this daemon's profile"
+        )))
+    }
 }
 
 /// The connection's client certificate as the listeners' trust reads it (an empty peer on a

@@ -102,13 +102,7 @@ impl GrpcEndpoint {
     }
 
     fn served(&self, transaction: Transaction) -> Result<(), Status> {
-        if self.registry.profile().allows(transaction) {
-            Ok(())
-        } else {
-            Err(Status::unimplemented(format!(
-                "{transaction:?} is not offered under this registry's profile"
-            )))
-        }
+        server::offered(self.registry.profile().allows(transaction), transaction)
     }
 
     /// One stored query: the typed request read by `read`, run like an ITI-18.

@@ -56,30 +56,6 @@ fn ihe_registry(patients: Vec<Cx>) -> Registry {
     )
 }
 
-/// An ITI-57 request: `set` and one UpdateAvailabilityStatus per (target, from, to).
-fn status_update(
-    mut set: SubmissionSet,
-    changes: &[(Uuid, AvailabilityStatus, AvailabilityStatus)],
-) -> Metadata {
-    set.entry_uuid = ObjectId::parse("Update01").expect("id");
-    let mut metadata = Metadata {
-        submission_sets: vec![set],
-        ..Metadata::default()
-    };
-    for (index, (target, from, to)) in changes.iter().enumerate() {
-        let mut association = Association::new(
-            ObjectId::parse(&format!("uas{index}")).expect("id"),
-            AssociationType::UpdateAvailabilityStatus,
-            ObjectId::parse("Update01").expect("id"),
-            ObjectId::Uuid(*target),
-        );
-        association.original_status = Some(from.clone());
-        association.new_status = Some(to.clone());
-        metadata.associations.push(association);
-    }
-    metadata
-}
-
 fn update_set(unique_id: &str, patient: &Cx) -> SubmissionSet {
     submission_set(unique_id, patient)
 }

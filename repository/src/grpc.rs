@@ -13,7 +13,7 @@ use xds::net::trust::Trust;
 use xds::transaction::Transaction;
 use xds::wire::{Attachment, AttachmentInfo, AttachmentSink, Limits, RawXml};
 use xds_proto::v1::repository_server::{Repository as RepositoryRpc, RepositoryServer};
-use xds_proto::{documents, metadata as convert, security, server, status, v1};
+use xds_proto::{documents, metadata as convert, server, status, v1};
 
 use crate::service::Repository;
 use crate::service::upload::{BlobSink, StoredBlob};
@@ -72,24 +72,11 @@ impl GrpcEndpoint {
 
     /// The authenticated caller and the assertion to forward.
     fn caller<T>(&self, request: &Request<T>) -> Result<(Caller, Option<RawXml>), Status> {
-        let peer = server::peer_of(&self.trust, request);
-        let security =
-            security::security_of(request.metadata()).map_err(Status::invalid_argument)?;
-        let caller = self.trust.caller(&peer, security.as_ref()).map_err(|refusal| {
-            tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "gRPC caller refused");
-            Status::unauthenticated(format!("{}: {}", refusal.subcode, refusal.reason))
-        })?;
-        Ok((caller, security))
+        server::authenticate(&self.trust, request)
     }
 
     fn served(&self, transaction: Transaction) -> Result<(), Status> {
-        if self.repository.profile().allows(transaction) {
-            Ok(())
-        } else {
-            Err(Status::unimplemented(format!(
-                "{transaction:?} is not offered under this repository's profile"
-            )))
-        }
+        server::offered(self.repository.profile().allows(transaction), transaction)
     }
 
     /// Receives the documents of an ITI-41 stream into `sink`: their ids in order of arrival.

@@ -716,7 +716,6 @@ fn entry_uuid_of(world: &World, index: usize) -> Uuid {
 /// the update's author institution).
 fn delete_letter(world: &World, who: &Who, target: Uuid) -> xds::error::RegistryResponse {
     let mut set = dmp_sample().submission_sets.remove(0);
-    set.entry_uuid = ObjectId::parse("Update01").expect("id");
     set.unique_id = Some(Oid::parse("1.2.250.1.999.77.1.20261123.57").expect("OID"));
     for author in &mut set.authors {
         for institution in &mut author.institutions {
@@ -726,19 +725,14 @@ fn delete_letter(world: &World, who: &Who, target: Uuid) -> xds::error::Registry
             *institution = Xon::parse(&text).expect("XON");
         }
     }
-    let mut association = Association::new(
-        ObjectId::parse("uas0").expect("id"),
-        AssociationType::UpdateAvailabilityStatus,
-        ObjectId::parse("Update01").expect("id"),
-        ObjectId::Uuid(target),
+    let metadata = status_update(
+        set,
+        &[(
+            target,
+            AvailabilityStatus::Approved,
+            AvailabilityStatus::Deleted,
+        )],
     );
-    association.original_status = Some(AvailabilityStatus::Approved);
-    association.new_status = Some(AvailabilityStatus::Deleted);
-    let metadata = Metadata {
-        submission_sets: vec![set],
-        associations: vec![association],
-        ..Metadata::default()
-    };
     let body = Body::SubmitObjects(transform::submit_objects_to_wire(&metadata));
     let answer = post(
         world,

@@ -496,21 +496,14 @@ async fn every_rpc_answers_with_the_services_semantics() {
 
     // ITI-57: the first document deprecated.
     let target = Uuid::parse_urn(&entry_uuid).expect("uuid");
-    let mut set = submission_set("1.2.250.1.999.88.9", &patient);
-    set.entry_uuid = ObjectId::parse("Update01").expect("id");
-    let mut change = Association::new(
-        ObjectId::parse("uas0").expect("id"),
-        AssociationType::UpdateAvailabilityStatus,
-        ObjectId::parse("Update01").expect("id"),
-        ObjectId::Uuid(target),
+    let update = status_update(
+        submission_set("1.2.250.1.999.88.9", &patient),
+        &[(
+            target,
+            AvailabilityStatus::Approved,
+            AvailabilityStatus::Deprecated,
+        )],
     );
-    change.original_status = Some(AvailabilityStatus::Approved);
-    change.new_status = Some(AvailabilityStatus::Deprecated);
-    let update = Metadata {
-        submission_sets: vec![set],
-        associations: vec![change],
-        ..Metadata::default()
-    };
     let answer = registry
         .update_document_set(v1::UpdateDocumentSetRequest {
             metadata: Some(xds_proto::metadata::metadata_to_proto(&update)),
