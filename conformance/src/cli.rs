@@ -53,6 +53,10 @@ pub enum PkiCommand {
     Init {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// A DNS name the daemons' certificates also carry (repeatable; e.g. `registry` and
+        /// `repository` in a docker-compose network).
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
     },
     /// Print a VIHF assertion signed with DIR/CERT.key (or, with --body, a whole SOAP request
     /// carrying it, ready for curl).
@@ -206,8 +210,9 @@ pub fn main_with(cli: Cli) -> ExitCode {
 
 fn pki(command: PkiCommand) -> Result<ExitCode, String> {
     match command {
-        PkiCommand::Init { dir } => {
-            let written = crate::pki::init(&dir).map_err(|error| error.to_string())?;
+        PkiCommand::Init { dir, hosts } => {
+            let written =
+                crate::pki::init_with_hosts(&dir, &hosts).map_err(|error| error.to_string())?;
             for file in written {
                 out(&file.display().to_string());
             }

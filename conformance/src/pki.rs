@@ -89,7 +89,7 @@ struct Leaf<'a> {
     serial: u64,
 }
 
-fn leaf_params(leaf: &Leaf<'_>) -> Result<CertificateParams, PkiError> {
+fn leaf_params(leaf: &Leaf<'_>, hosts: &[String]) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::default();
     params.distinguished_name = leaf.subject.clone();
     params.serial_number = Some(SerialNumber::from(leaf.serial));
@@ -108,6 +108,11 @@ fn leaf_params(leaf: &Leaf<'_>) -> Result<CertificateParams, PkiError> {
             SanType::IpAddress([127, 0, 0, 1].into()),
             SanType::IpAddress(std::net::Ipv6Addr::LOCALHOST.into()),
         ];
+        for host in hosts {
+            params
+                .subject_alt_names
+                .push(SanType::DnsName(host.clone().try_into().map_err(crypto)?));
+        }
     }
     if leaf.expired {
         params.not_before = now() - time::Duration::days(400);
@@ -156,6 +161,12 @@ fn write(dir: &Path, file: &str, text: &str) -> Result<(), PkiError> {
 
 /// Makes the whole test PKI in `dir` (created if missing). Existing files are replaced.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
+    init_with_hosts(dir, &[])
+}
+
+/// [`init`], the daemons' certificates also naming `hosts` (DNS names, e.g. the services of a
+/// docker-compose network).
+pub fn init_with_hosts(dir: &Path, hosts: &[String]) -> Result<Vec<PathBuf>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|error| file_error(dir, error))?;
     let mut written = Vec::new();
     let mut issue_ca =
@@ -283,7 +294,9 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     for (leaf, untrusted) in &leaves {
         let key = new_key()?;
         let issuer = if *untrusted { &untrusted_ca } else { &ca };
-        let certificate = leaf_params(leaf)?.signed_by(&key, issuer).map_err(crypto)?;
+        let certificate = leaf_params(leaf, hosts)?
+            .signed_by(&key, issuer)
+            .map_err(crypto)?;
         write(dir, &format!("{}.pem", leaf.file), &certificate.pem())?;
         write(dir, &format!("{}.key", leaf.file), &key.serialize_pem())?;
         written.push(dir.join(format!("{}.pem", leaf.file)));

@@ -4,6 +4,7 @@
 //!
 //! Everything here panics on failure: it is for tests, where a panic is the failure report.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -496,6 +497,17 @@ pub fn tls_post(
     exchange(&mut stream, address, "POST", path, content_type, body)
 }
 
+/// One bodiless request over TLS (admin endpoints), one request per connection.
+pub fn tls_request(
+    address: SocketAddr,
+    client: TlsClient<'_>,
+    method: &str,
+    path: &str,
+) -> Result<Answer, String> {
+    let mut stream = tls_connect(address, client)?;
+    exchange(&mut stream, address, method, path, "text/plain", b"")
+}
+
 /// Completes a TLS handshake and waits up to two seconds for the server to refuse it (with
 /// TLS 1.3 the server judges the client certificate after the client has finished): the
 /// alert received, or `Ok` when the server kept the connection.
@@ -860,4 +872,93 @@ pub fn assert_includes(response: &RegistryResponse, expected: &[&str]) {
             "{code} missing from {found:?}"
         );
     }
+}
+
+/// Checks a configuration reference (CONFIGURATION.md): the table under `## {section}` lists
+/// every key of `T::default()` (a daemon's `Config` as TOML; empty tables are keys of their
+/// own) with that default, in rows `` | `key` | `default` | meaning | ``; keys documented as
+/// `unset` (optional, off by default) must be keys `T` accepts. Panics with the rows to add or
+/// fix.
+pub fn check_configuration_reference<T>(reference: &str, section: &str)
+where
+    T: Default + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let defaults = toml::Value::try_from(T::default()).expect("the defaults serialize");
+    let defaults = &defaults;
+    // A key the parser knows reports a wrong value's type; an unknown one, an unknown field.
+    let parse = |key: &str| {
+        let (table, field) = key.rsplit_once('.').unwrap_or(("", key));
+        match toml::from_str::<T>(&format!("[{table}]\n{field} = -1\n")) {
+            Err(error) if error.to_string().contains("unknown field") => Err(error.to_string()),
+            _ => Ok(()),
+        }
+    };
+    fn flatten(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, toml::Value>) {
+        match value {
+            toml::Value::Table(table) if !table.is_empty() => {
+                for (key, value) in table {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    flatten(&path, value, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.clone());
+            }
+        }
+    }
+    let mut expected = BTreeMap::new();
+    flatten("", defaults, &mut expected);
+    let heading = format!("## {section}");
+    let body = reference
+        .split_once(&heading)
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(""))
+        .unwrap_or_else(|| panic!("the reference has no {heading:?} section"));
+    let mut documented = BTreeMap::new();
+    let mut problems = Vec::new();
+    for line in body.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let key = cells[0]
+            .trim_start_matches("| ")
+            .trim_matches('`')
+            .to_owned();
+        let default = cells
+            .get(1)
+            .map_or("", |cell| cell.trim().trim_matches('`'));
+        if default == "unset" {
+            if let Err(error) = parse(&key) {
+                problems.push(format!("{key}: documented but not a key ({error})"));
+            }
+            documented.insert(key, None);
+            continue;
+        }
+        match toml::from_str::<toml::Table>(&format!("v = {default}")) {
+            Ok(mut table) => {
+                documented.insert(key, table.remove("v"));
+            }
+            Err(error) => problems.push(format!("{key}: default {default:?} is not TOML: {error}")),
+        }
+    }
+    for (key, value) in &expected {
+        match documented.get(key) {
+            Some(Some(stated)) if stated == value => {}
+            Some(stated) => problems.push(format!(
+                "{key}: documented default {stated:?}, actual `{value}`"
+            )),
+            None => problems.push(format!("| `{key}` | `{value}` | |  (missing)")),
+        }
+    }
+    for (key, stated) in &documented {
+        if stated.is_some() && !expected.contains_key(key) {
+            problems.push(format!("{key}: documented with a default but not a key"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "CONFIGURATION.md, {section}:\n{}",
+        problems.join("\n")
+    );
 }

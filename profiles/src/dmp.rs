@@ -214,7 +214,7 @@ pub const BINDINGS: [Binding; 12] = [
 ];
 
 /// The `fr-dmp` switches (`[profile.dmp]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DmpConfig {
     /// INS kinds accepted as patientId (rule 2): `nir`, `nia`, `test`, `demo`.

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use xds::validate::{Profile, Rule};
 
 pub use valuesets::LoadError;
@@ -29,7 +29,7 @@ pub use valuesets::LoadError;
 pub const PROFILES: &[&str] = &[ihe::NAME, dmp::NAME];
 
 /// The `[profile]` section shared by the daemons and the harness.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileConfig {
     /// `ihe-xds-b` or `fr-dmp`.

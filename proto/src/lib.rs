@@ -5,6 +5,8 @@
 
 pub mod documents;
 pub mod metadata;
+#[cfg(feature = "server")]
+pub mod observe;
 pub mod query;
 pub mod security;
 #[cfg(feature = "server")]

@@ -70,7 +70,8 @@ pub async fn serve(
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .initial_stream_window_size(Some(WINDOW_BYTES))
         .initial_connection_window_size(Some(2 * WINDOW_BYTES))
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        .layer(crate::observe::ObserveLayer);
     let router = builder.add_routes(routes);
     let served = async move {
         let result = match tls {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetail, ErrorInfo, StatusExt};
-use xds::error::{RegistryError, RegistryResponse, Severity, XdsErrorCode};
+use xds::error::{RegistryError, Severity, XdsErrorCode};
 
 /// The ErrorInfo domain of XDS errors.
 pub const ERROR_DOMAIN: &str = "ihe.net/xds";
@@ -15,13 +15,7 @@ pub const ERROR_DOMAIN: &str = "ihe.net/xds";
 /// Whether `code_context` starts with a refusal token (`ACCESS_BLOCKED: ...`, `VIHF_...`): the
 /// access policy's and the caller checks' stable prefixes.
 pub fn is_refusal(code_context: &str) -> bool {
-    code_context.split_once(':').is_some_and(|(token, _)| {
-        token.len() >= 3
-            && token
-                .bytes()
-                .all(|byte| byte.is_ascii_uppercase() || byte == b'_' || byte.is_ascii_digit())
-            && token.contains('_')
-    })
+    xds::error::refusal_token(code_context).is_some()
 }
 
 /// The gRPC code of a failure whose first error is `error`.
@@ -71,8 +65,16 @@ fn error_info(error: &RegistryError) -> ErrorDetail {
     ErrorInfo::new(error.code.as_str(), ERROR_DOMAIN, metadata).into()
 }
 
-/// The status answering failed `errors` (at least one).
+/// The status answering failed `errors` (at least one); the errors are counted in the
+/// daemon's metrics (this is the server side).
+#[cfg(feature = "server")]
 pub fn failure(errors: &[RegistryError]) -> Status {
+    xds::net::metrics::global().errors(errors);
+    status_of(errors)
+}
+
+/// The status of failed `errors` (at least one).
+pub fn status_of(errors: &[RegistryError]) -> Status {
     let Some(first) = errors
         .iter()
         .find(|error| error.severity == Severity::Error)
@@ -88,10 +90,15 @@ pub fn failure(errors: &[RegistryError]) -> Status {
     )
 }
 
-/// Ok(response) for Success and PartialSuccess, the failure status otherwise.
-pub fn answer(response: &RegistryResponse) -> Result<crate::v1::RegistryResponse, Status> {
+/// Ok(response) for Success and PartialSuccess, the failure status otherwise (errors counted
+/// in the daemon's metrics).
+#[cfg(feature = "server")]
+pub fn answer(
+    response: &xds::error::RegistryResponse,
+) -> Result<crate::v1::RegistryResponse, Status> {
+    xds::net::metrics::global().errors(&response.errors);
     if response.status == xds::ResponseStatus::Failure {
-        Err(failure(&response.errors))
+        Err(status_of(&response.errors))
     } else {
         Ok(crate::metadata::response_to_proto(response))
     }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use xds::net::daemon::{Failure, say};
+use xds::net::daemon::{Failure, LogFormat, say};
 use xds::net::http;
 use xds::net::signal::Shutdown;
 use xds::validate::Profile;
@@ -63,9 +63,24 @@ pub struct Cli {
         value_name = "ADDR:PORT"
     )]
     pub mllp_listen: Option<String>,
-    /// Admin listener (not available in this version).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    /// Admin listener: /metrics (Prometheus), /healthz, /readyz, POST /backup; port 0 picks a
+    /// free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REGISTRY_ADMIN_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
     pub admin_listen: Option<String>,
+    /// Log lines on standard error: `text` or `json` (filter: XDS_LOG, default info).
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_LOG_FORMAT",
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -95,6 +110,19 @@ pub enum Command {
         #[arg(long)]
         register_patients: bool,
     },
+    /// Online backup: the running daemon (its admin listener) writes a checkpoint of the store
+    /// into storage.backup_dir; with no daemon running, the command writes it itself. Prints
+    /// `backup FOLDER`.
+    Backup,
+    /// Restores a backup folder into the data directory (the daemon stopped); the current
+    /// store is moved aside, never deleted.
+    Restore {
+        #[arg(value_name = "FOLDER")]
+        folder: PathBuf,
+    },
+    /// Asks the running daemon's admin listener whether it is ready (/readyz): exit 0 when it
+    /// is (container health checks), 1 otherwise.
+    Health,
 }
 
 /// `xds-registry dmp ...`: the DMP of a patient (operators; the daemon stopped).
@@ -305,6 +333,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let settings = config.validate()?;
             crate::dmp_cli::run(&settings, command)
         }
+        Command::Backup => {
+            let settings = config.validate()?;
+            xds::net::admin::backup_command(settings.admin_listen, settings.tls.as_ref(), || {
+                let store = open_store(&settings)?;
+                crate::admin::backup(&*store, &settings.backup_dir).map_err(runtime)
+            })
+        }
+        Command::Restore { folder } => {
+            config.server.insecure = true;
+            let settings = config.validate()?;
+            restore(&folder, &settings)
+        }
+        Command::Health => {
+            let settings = config.validate()?;
+            xds::net::admin::health_command(settings.admin_listen, settings.tls.as_ref())
+        }
         Command::Import {
             files,
             register_patients,
@@ -343,6 +387,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// `restore FOLDER`: the backup replaces the store of the data directory, which must not be in
+/// use (opening it proves that no daemon holds it).
+fn restore(folder: &std::path::Path, settings: &Settings) -> Result<(), Failure> {
+    if settings
+        .data_dir
+        .join(crate::admin::STORE)
+        .join("CURRENT")
+        .exists()
+    {
+        drop(open_store(settings)?);
+    }
+    xds::net::admin::restore_command(
+        folder,
+        crate::admin::DAEMON,
+        crate::admin::STORE,
+        &settings.data_dir,
+    )
 }
 
 fn serve(config: &Config) -> Result<(), Failure> {
@@ -386,26 +449,9 @@ fn serve(config: &Config) -> Result<(), Failure> {
             .await
             .map_err(|error| runtime(format!("cannot listen on {}: {error}", settings.listen)))?;
         let address = listener.local_addr().map_err(|error| runtime(error.to_string()))?;
-        let mllp_listener = match settings.mllp_listen {
-            Some(mllp) => Some(
-                tokio::net::TcpListener::bind(mllp)
-                    .await
-                    .map_err(|error| runtime(format!("cannot listen on {mllp}: {error}")))?,
-            ),
-            None => None,
-        };
-        let grpc_listener = match settings.grpc_listen {
-            Some(grpc) => Some(
-                http::bind(grpc)
-                    .await
-                    .map_err(|error| runtime(format!("cannot listen on {grpc}: {error}")))?,
-            ),
-            None => None,
-        };
-        let grpc_address = match &grpc_listener {
-            Some(listener) => Some(listener.local_addr().map_err(|error| runtime(error.to_string()))?),
-            None => None,
-        };
+        let mllp_listener = http::bind_optional(settings.mllp_listen).await.map_err(runtime)?;
+        let grpc_listener = http::bind_optional(settings.grpc_listen).await.map_err(runtime)?;
+        let admin_listener = http::bind_optional(settings.admin_listen).await.map_err(runtime)?;
         let grpc_routes = match grpc_listener {
             Some(_) => Some(
                 GrpcEndpoint::new(registry.clone(), security.trust.clone())
@@ -415,10 +461,9 @@ fn serve(config: &Config) -> Result<(), Failure> {
             ),
             None => None,
         };
-        let mllp_address = match &mllp_listener {
-            Some(listener) => Some(listener.local_addr().map_err(|error| runtime(error.to_string()))?),
-            None => None,
-        };
+        let mllp_address = mllp_listener.as_ref().map(|(_, address)| *address);
+        let grpc_address = grpc_listener.as_ref().map(|(_, address)| *address);
+        let admin_address = admin_listener.as_ref().map(|(_, address)| *address);
         if settings.insecure {
             tracing::warn!("--insecure: plain HTTP and MLLP without client certificates or assertions; development and benchmarks only");
         }
@@ -435,6 +480,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
             atna = ?settings.export.as_ref().map(|export| &export.address),
             mllp = ?mllp_address,
             grpc = ?grpc_address,
+            admin = ?admin_address,
             ins = ?settings.identity.ins.accepted,
             "xds-registry started"
         );
@@ -445,8 +491,23 @@ fn serve(config: &Config) -> Result<(), Failure> {
         if let Some(grpc) = grpc_address {
             say(&format!("listening on {grpc} (grpc)"));
         }
+        if let Some(admin) = admin_address {
+            say(&format!("listening on {admin} (admin)"));
+        }
         let shutdown = Shutdown::on_signal();
-        let feed = mllp_listener.map(|listener| {
+        let admin = admin_listener.map(|(listener, _)| {
+            let hooks = Arc::new(crate::admin::RegistryAdmin {
+                store: Arc::clone(&store),
+                backup_dir: settings.backup_dir.clone(),
+            });
+            tokio::spawn(xds::net::admin::serve(
+                listener,
+                security.tls.clone(),
+                hooks,
+                shutdown.requested(),
+            ))
+        });
+        let feed = mllp_listener.map(|(listener, _)| {
             tokio::spawn(crate::mllp::serve(
                 listener,
                 security.tls.clone(),
@@ -456,7 +517,7 @@ fn serve(config: &Config) -> Result<(), Failure> {
                 settings.shutdown_grace,
             ))
         });
-        let grpc = grpc_listener.zip(grpc_routes).map(|(listener, routes)| {
+        let grpc = grpc_listener.zip(grpc_routes).map(|((listener, _), routes)| {
             tokio::spawn(xds_proto::server::serve(
                 listener,
                 security.tls.clone(),
@@ -484,6 +545,9 @@ fn serve(config: &Config) -> Result<(), Failure> {
         }
         if let Some(export) = export {
             let _ = export.await;
+        }
+        if let Some(admin) = admin {
+            let _ = admin.await;
         }
         Ok::<(), Failure>(())
     });

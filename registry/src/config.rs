@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ use crate::service::{QuerySettings, RegisterSettings, UnknownPatientAnswer};
 use crate::store::rocks::RocksSettings;
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -52,7 +52,7 @@ pub struct Config {
 
 /// `[access]`: the DMP access policy. Every UNCONFIRMED rule of dmp-profile.md is a switch
 /// here, with the recommended default.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
     /// `profile` (the DMP policy with the `fr-dmp` profile, none otherwise), `dmp` or `open`.
@@ -129,7 +129,7 @@ impl AccessConfig {
 }
 
 /// `[audit]`: where the audit trail is exported.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
     /// The ATNA audit repository: `tls://HOST:PORT` (RFC 5425), `udp://`, `tcp://`, `relp://`,
@@ -199,7 +199,7 @@ impl AuditConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
     /// Assigning authorities of the affinity domain's patient ids (XAD-PID): `ins` (the INS
@@ -227,7 +227,7 @@ impl Default for IdentityConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MllpConfig {
     /// Largest HL7 message.
@@ -260,7 +260,7 @@ impl Default for MllpConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// SOAP listener (`ADDR:PORT`; port 0 picks a free port).
@@ -276,7 +276,9 @@ pub struct ServerConfig {
     pub noop_path: Option<String>,
     /// gRPC listener (xds.v1 services, health, reflection); absent: none. Port 0 picks a free port.
     pub grpc_listen: Option<String>,
+    /// MLLP listener of the identity feed (ITI-8); absent: none.
     pub mllp_listen: Option<String>,
+    /// Admin listener (metrics, health, readiness, online backup); absent: none.
     pub admin_listen: Option<String>,
     /// Seconds granted to requests in flight at shutdown.
     pub shutdown_grace_seconds: u64,
@@ -298,10 +300,13 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     pub data_dir: PathBuf,
+    /// Where `backup` writes checkpoints; empty: `DATA_DIR/backups` (the same file system, so
+    /// table files are hard links until copied elsewhere).
+    pub backup_dir: PathBuf,
     pub block_cache_mib: usize,
     pub write_buffer_mib: usize,
     pub background_jobs: i32,
@@ -312,6 +317,7 @@ impl Default for StorageConfig {
         let rocks = RocksSettings::default();
         Self {
             data_dir: PathBuf::from("data/registry"),
+            backup_dir: PathBuf::new(),
             block_cache_mib: rocks.block_cache_bytes >> 20,
             write_buffer_mib: rocks.write_buffer_bytes >> 20,
             background_jobs: rocks.background_jobs,
@@ -319,7 +325,18 @@ impl Default for StorageConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+impl StorageConfig {
+    /// The backup folder in effect.
+    pub fn backup_dir(&self) -> PathBuf {
+        if self.backup_dir.as_os_str().is_empty() {
+            self.data_dir.join("backups")
+        } else {
+            self.backup_dir.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {
     /// Refuse submissions for unknown patient ids (XDSUnknownPatientId).
@@ -334,7 +351,7 @@ impl Default for RegistryConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueryConfig {
     pub leaf_class_limit: usize,
@@ -353,7 +370,7 @@ impl Default for QueryConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest HTTP request body accepted.
@@ -442,6 +459,10 @@ pub struct Settings {
     pub mllp_listen: Option<SocketAddr>,
     /// The gRPC listener (None: no gRPC).
     pub grpc_listen: Option<SocketAddr>,
+    /// The admin listener (None: none).
+    pub admin_listen: Option<SocketAddr>,
+    /// Where online backups are written.
+    pub backup_dir: PathBuf,
     pub mllp: MllpSettings,
     pub identity: Arc<IdentityPolicy>,
     /// None with `insecure`.
@@ -469,13 +490,10 @@ impl Config {
             .iter()
             .chain(self.server.noop_path.iter())
             .collect();
-        let listen = xds::net::daemon::check_server(
-            &self.server.listen,
-            &[(
-                "server.admin_listen (--admin-listen)",
-                &self.server.admin_listen,
-            )],
-            &paths,
+        let listen = xds::net::daemon::check_server(&self.server.listen, &paths, &mut problems);
+        let admin_listen = xds::net::daemon::optional_listen(
+            "server.admin_listen (--admin-listen)",
+            &self.server.admin_listen,
             &mut problems,
         );
         let grpc_listen = xds::net::daemon::optional_listen(
@@ -553,6 +571,8 @@ impl Config {
         Ok(Settings {
             listen,
             grpc_listen,
+            admin_listen,
+            backup_dir: self.storage.backup_dir(),
             insecure: self.server.insecure,
             soap_paths,
             noop_path: self.server.noop_path.clone(),
@@ -648,6 +668,26 @@ mod tests {
             "the sample states the defaults"
         );
         assert_eq!(settings.listen.port(), 8080);
+    }
+
+    #[test]
+    fn the_configuration_reference_lists_every_key_with_its_default() {
+        xds_conformance::support::check_configuration_reference::<Config>(
+            include_str!("../../CONFIGURATION.md"),
+            "xds-registry",
+        );
+    }
+
+    #[test]
+    fn the_deployment_configuration_validates_with_every_listener_on_tls() {
+        let config: Config = toml::from_str(include_str!("../../deploy/registry.toml"))
+            .expect("the docker-compose configuration parses with no unknown key");
+        let settings = config
+            .validate()
+            .expect("the docker-compose configuration is valid");
+        assert!(settings.tls.is_some() && !settings.insecure);
+        assert!(settings.admin_listen.is_some());
+        assert!(settings.mllp_listen.is_some() && settings.grpc_listen.is_some());
     }
 
     #[test]

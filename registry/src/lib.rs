@@ -14,6 +14,7 @@
 //! - [`app`]: what the binary's commands do.
 
 pub mod access;
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod config;

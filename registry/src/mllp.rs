@@ -165,6 +165,7 @@ async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr, certificate: &Peer)
         Ok(message) => message,
         Err(error) => {
             tracing::warn!(%peer, %error, bytes = bytes.len(), "ITI-8: not an HL7 v2 message (AR)");
+            xds::net::metrics::global().mllp("unknown", AckCode::Reject.code());
             let error = FeedError {
                 ack: AckCode::Reject,
                 condition: ErrorCondition::SegmentSequence,
@@ -182,6 +183,7 @@ async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr, certificate: &Peer)
         .filter(|identity| identity.kind == CertificateKind::Professional)
     {
         tracing::warn!(%peer, subject = %identity.subject, "ITI-8 refused (AR): a professional card certificate");
+        xds::net::metrics::global().mllp(&message.value(msh, 9, 2), AckCode::Reject.code());
         let error = FeedError {
             ack: AckCode::Reject,
             condition: ErrorCondition::ApplicationInternal,
@@ -222,6 +224,13 @@ async fn handle(feed: &Feed, bytes: &[u8], peer: SocketAddr, certificate: &Peer)
         }
     };
     let event = message.value(msh, 9, 2);
+    xds::net::metrics::global().mllp(
+        &event,
+        match &answer {
+            Ok(_) => AckCode::Accept.code(),
+            Err(error) => error.ack.code(),
+        },
+    );
     match &answer {
         Ok(outcome) => {
             tracing::info!(%peer, %sender, control_id = %their_id, %event, ?outcome, "ITI-8 applied (AA)")

@@ -4,8 +4,11 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{Metadata, QueryResponse};
+use xds::net::daemon::correlation_id;
+use xds::net::metrics::{self, Timer};
 use xds::net::soap::{
     HttpAnswer, body_mismatch, content_type_action, envelope_answer, fault, served_transaction,
 };
@@ -17,6 +20,9 @@ use xds::wire::{self, Body, DecodeError, ErrorClass, FaultCode, Limits, MemorySi
 use xds::{ResponseStatus, XdsErrorCode};
 
 use crate::service::Registry;
+
+/// The `protocol` label of this adapter's metrics.
+const PROTOCOL: &str = "soap";
 
 /// Bodies above this size are decoded off the async workers' fast path.
 const LARGE_BODY: usize = 64 * 1024;
@@ -79,6 +85,7 @@ impl SoapEndpoint {
     /// Handles one POSTed SOAP message that came over `peer`'s connection. The caller is
     /// authenticated (certificate, VIHF assertion) before the transaction is looked at.
     pub async fn handle(&self, peer: &Peer, content_type: &str, body: &[u8]) -> HttpAnswer {
+        let timer = Timer::start();
         let decode = || {
             let mut sink = MemorySink::default();
             wire::decode_message(content_type, body, &self.limits, &mut sink)
@@ -95,20 +102,42 @@ impl SoapEndpoint {
         };
         let message = match decoded {
             Ok(message) => message,
-            Err(error) => return decode_failure(content_type, &error),
+            Err(error) => {
+                timer.ended(PROTOCOL, "unknown", "fault");
+                return decode_failure(content_type, &error);
+            }
         };
+        let correlation_id = correlation_id(message.envelope.header.message_id.as_deref());
+        let span = tracing::info_span!("soap", %correlation_id);
+        self.dispatch(peer, message, timer).instrument(span).await
+    }
+
+    /// Authenticates the caller and runs the transaction the decoded message asks for.
+    async fn dispatch(
+        &self,
+        peer: &Peer,
+        message: wire::DecodedMessage<Vec<u8>>,
+        timer: Timer,
+    ) -> HttpAnswer {
         let header = message.envelope.header;
         let mtom = message.mtom;
         let relates_to = header.message_id.clone();
+        let label = header
+            .action
+            .as_deref()
+            .and_then(Transaction::from_action)
+            .map_or("unknown", Transaction::id);
         let caller = match self.trust.caller(peer, header.security.as_ref()) {
             Ok(caller) => caller,
             Err(refusal) => {
                 tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "caller refused");
+                metrics::global().refusal(refusal.subcode);
+                timer.ended(PROTOCOL, label, "fault");
                 return refusal.answer(relates_to);
             }
         };
         if let Body::Extension(raw) = &message.envelope.body {
-            return crate::dmp_soap::handle(
+            let answer = crate::dmp_soap::handle(
                 &self.registry,
                 &caller,
                 header.action.as_deref(),
@@ -116,6 +145,16 @@ impl SoapEndpoint {
                 relates_to,
             )
             .await;
+            timer.ended(
+                PROTOCOL,
+                "DMP",
+                if answer.status == 200 {
+                    "answered"
+                } else {
+                    "fault"
+                },
+            );
+            return answer;
         }
         // A repository forwarding its caller's assertion names the transaction it serves in
         // wsa:From (ITI-41 behind an ITI-42, ITI-43 behind an ITI-18), for the audit trail.
@@ -140,7 +179,10 @@ impl SoapEndpoint {
         .collect();
         let transaction = match served_transaction(&header, &served, "registry") {
             Ok(transaction) => transaction,
-            Err(answer) => return answer,
+            Err(answer) => {
+                timer.ended(PROTOCOL, label, "fault");
+                return answer;
+            }
         };
         match (transaction, message.envelope.body) {
             (Transaction::Iti42, Body::SubmitObjects(request)) => {
@@ -152,6 +194,7 @@ impl SoapEndpoint {
                         }
                         Err(violations) => refused(&violations),
                     };
+                timer.answered(PROTOCOL, transaction.id(), &response);
                 respond(transaction, relates_to, registry_response(&response), mtom)
             }
             (Transaction::Iti57, Body::SubmitObjects(request)) => {
@@ -160,6 +203,7 @@ impl SoapEndpoint {
                         Ok(metadata) => self.registry.update_as(&caller, metadata).await,
                         Err(violations) => refused(&violations),
                     };
+                timer.answered(PROTOCOL, transaction.id(), &response);
                 respond(transaction, relates_to, registry_response(&response), mtom)
             }
             (Transaction::Iti18, Body::AdhocQuery(request)) => {
@@ -173,6 +217,7 @@ impl SoapEndpoint {
                         metadata: Metadata::default(),
                     },
                 };
+                timer.answered(PROTOCOL, transaction.id(), &response.response);
                 respond(transaction, relates_to, query_response(&response), mtom)
             }
             (Transaction::Iti62, Body::RemoveObjects(request)) => {
@@ -181,9 +226,13 @@ impl SoapEndpoint {
                         Ok(request) => self.registry.remove_as(&caller, request).await,
                         Err(violations) => refused(&violations),
                     };
+                timer.answered(PROTOCOL, transaction.id(), &response);
                 respond(transaction, relates_to, registry_response(&response), mtom)
             }
-            (transaction, body) => body_mismatch(transaction, &body, relates_to),
+            (transaction, body) => {
+                timer.ended(PROTOCOL, transaction.id(), "fault");
+                body_mismatch(transaction, &body, relates_to)
+            }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use xds::net::daemon::{Failure, say};
+use xds::net::daemon::{Failure, LogFormat, say};
 use xds::net::http;
 use xds::net::signal::Shutdown;
 
@@ -71,9 +71,24 @@ pub struct Cli {
         value_name = "ADDR:PORT"
     )]
     pub grpc_listen: Option<String>,
-    /// Admin listener (not available in this version).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    /// Admin listener: /metrics (Prometheus), /healthz, /readyz, POST /backup; port 0 picks a
+    /// free port.
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_REPOSITORY_ADMIN_LISTEN",
+        value_name = "ADDR:PORT"
+    )]
     pub admin_listen: Option<String>,
+    /// Log lines on standard error: `text` or `json` (filter: XDS_LOG, default info).
+    #[arg(
+        long,
+        global = true,
+        env = "XDS_LOG_FORMAT",
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -82,6 +97,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon (the default).
     Serve,
+    /// Online backup: the running daemon (its admin listener) writes a checkpoint of the store
+    /// into storage.backup_dir; with no daemon running, the command writes it itself. Prints
+    /// `backup FOLDER`.
+    Backup,
+    /// Restores a backup folder into the data directory (the daemon stopped); the current
+    /// store is moved aside, never deleted.
+    Restore {
+        #[arg(value_name = "FOLDER")]
+        folder: PathBuf,
+    },
+    /// Asks the running daemon's admin listener whether it is ready (/readyz): exit 0 when it
+    /// is (container health checks), 1 otherwise.
+    Health,
 }
 
 impl From<ConfigError> for Failure {
@@ -126,9 +154,40 @@ pub fn configuration(cli: &Cli) -> Result<Config, Failure> {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    let config = configuration(&cli)?;
+    let mut config = configuration(&cli)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&config.validate()?),
+        Command::Backup => {
+            let settings = config.validate()?;
+            xds::net::admin::backup_command(settings.admin_listen, settings.tls.as_ref(), || {
+                let store = open_store(&settings)?;
+                crate::admin::backup(&*store, &settings.backup_dir).map_err(runtime)
+            })
+        }
+        Command::Restore { folder } => {
+            config.server.insecure = true;
+            config.repository.registry_url = "http://127.0.0.1:9/".to_owned();
+            let settings = config.validate()?;
+            if settings
+                .data_dir
+                .join(crate::admin::STORE)
+                .join("CURRENT")
+                .exists()
+            {
+                // Opening the store proves that no daemon holds it.
+                drop(open_store(&settings)?);
+            }
+            xds::net::admin::restore_command(
+                &folder,
+                crate::admin::DAEMON,
+                crate::admin::STORE,
+                &settings.data_dir,
+            )
+        }
+        Command::Health => {
+            let settings = config.validate()?;
+            xds::net::admin::health_command(settings.admin_listen, settings.tls.as_ref())
+        }
     }
 }
 
@@ -188,9 +247,10 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                 code: 64,
                 message: error.to_string(),
             })?;
+        let registry: Arc<dyn crate::registry_client::RegistryClient> = Arc::new(registry);
         let repository = Repository::with_profile(
             Arc::clone(&store),
-            Arc::new(registry),
+            Arc::clone(&registry),
             settings.service.clone(),
             profile,
         );
@@ -231,6 +291,7 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                     .await;
             })
         };
+        let admin_listener = http::bind_optional(settings.admin_listen).await.map_err(runtime)?;
         let grpc = match settings.grpc_listen {
             Some(grpc) => {
                 let listener = http::bind(grpc)
@@ -267,10 +328,27 @@ fn serve(settings: &Settings) -> Result<(), Failure> {
                 settings.shutdown_grace,
             ))
         });
+        let admin = admin_listener.map(|(listener, address)| {
+            say(&format!("listening on {address} (admin)"));
+            let hooks = Arc::new(crate::admin::RepositoryAdmin {
+                store: Arc::clone(&store),
+                registry,
+                backup_dir: settings.backup_dir.clone(),
+            });
+            tokio::spawn(xds::net::admin::serve(
+                listener,
+                security.tls.clone(),
+                hooks,
+                shutdown.requested(),
+            ))
+        });
         let handler = move |request| soap::route(Arc::clone(&routes), request);
         http::serve(listener, security.tls.clone(), handler, shutdown.requested(), settings.shutdown_grace).await;
         if let Some(grpc) = grpc {
             let _ = grpc.await;
+        }
+        if let Some(admin) = admin {
+            let _ = admin.await;
         }
         let _ = stop_settling.send(());
         let _ = settler.await;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use xds::model::Oid;
 use xds::net::security::{TlsConfig, TrustConfig};
 use xds::net::tls::TlsFiles;
@@ -17,7 +17,7 @@ use crate::service::ServiceSettings;
 use crate::store::rocks::RocksSettings;
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -33,7 +33,7 @@ pub struct Config {
     pub trust: TrustConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// SOAP listener (`ADDR:PORT`; port 0 picks a free port).
@@ -52,6 +52,7 @@ pub struct ServerConfig {
     pub noop_document_kib: usize,
     /// gRPC listener (xds.v1 services, health, reflection); absent: none. Port 0 picks a free port.
     pub grpc_listen: Option<String>,
+    /// Admin listener (metrics, health, readiness, online backup); absent: none.
     pub admin_listen: Option<String>,
     /// Seconds granted to requests in flight at shutdown.
     pub shutdown_grace_seconds: u64,
@@ -73,10 +74,13 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     pub data_dir: PathBuf,
+    /// Where `backup` writes checkpoints; empty: `DATA_DIR/backups` (the same file system, so
+    /// table and blob files are hard links until copied elsewhere).
+    pub backup_dir: PathBuf,
     pub block_cache_mib: usize,
     /// Document bytes buffered in memory before they are written to a blob file.
     pub chunk_write_buffer_mib: usize,
@@ -88,6 +92,7 @@ impl Default for StorageConfig {
         let rocks = RocksSettings::default();
         Self {
             data_dir: PathBuf::from("data/repository"),
+            backup_dir: PathBuf::new(),
             block_cache_mib: rocks.block_cache_bytes >> 20,
             chunk_write_buffer_mib: rocks.chunk_write_buffer_bytes >> 20,
             background_jobs: rocks.background_jobs,
@@ -95,7 +100,18 @@ impl Default for StorageConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+impl StorageConfig {
+    /// The backup folder in effect.
+    pub fn backup_dir(&self) -> PathBuf {
+        if self.backup_dir.as_os_str().is_empty() {
+            self.data_dir.join("backups")
+        } else {
+            self.backup_dir.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RepositoryConfig {
     /// This repository's repositoryUniqueId (an OID). The default is a development value.
@@ -131,7 +147,7 @@ impl Default for RepositoryConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Largest document accepted (one MTOM part or one inline document).
@@ -167,6 +183,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The gRPC listener (None: no gRPC).
     pub grpc_listen: Option<SocketAddr>,
+    /// The admin listener (None: none).
+    pub admin_listen: Option<SocketAddr>,
+    /// Where online backups are written.
+    pub backup_dir: PathBuf,
     pub insecure: bool,
     pub soap_paths: Vec<String>,
     /// The floor endpoint: path and document size in bytes.
@@ -201,13 +221,10 @@ impl Config {
             .iter()
             .chain(self.server.noop_path.iter())
             .collect();
-        let listen = xds::net::daemon::check_server(
-            &self.server.listen,
-            &[(
-                "server.admin_listen (--admin-listen)",
-                &self.server.admin_listen,
-            )],
-            &paths,
+        let listen = xds::net::daemon::check_server(&self.server.listen, &paths, &mut problems);
+        let admin_listen = xds::net::daemon::optional_listen(
+            "server.admin_listen (--admin-listen)",
+            &self.server.admin_listen,
             &mut problems,
         );
         let grpc_listen = xds::net::daemon::optional_listen(
@@ -287,6 +304,8 @@ impl Config {
         Ok(Settings {
             listen,
             grpc_listen,
+            admin_listen,
+            backup_dir: self.storage.backup_dir(),
             insecure: self.server.insecure,
             soap_paths,
             noop: self
@@ -374,6 +393,26 @@ mod tests {
             "the sample states the defaults"
         );
         assert_eq!(settings.listen.port(), 8081);
+    }
+
+    #[test]
+    fn the_configuration_reference_lists_every_key_with_its_default() {
+        xds_conformance::support::check_configuration_reference::<Config>(
+            include_str!("../../CONFIGURATION.md"),
+            "xds-repository",
+        );
+    }
+
+    #[test]
+    fn the_deployment_configuration_validates_with_every_listener_on_tls() {
+        let config: Config = toml::from_str(include_str!("../../deploy/repository.toml"))
+            .expect("the docker-compose configuration parses with no unknown key");
+        let settings = config
+            .validate()
+            .expect("the docker-compose configuration is valid");
+        assert!(settings.tls.is_some() && !settings.insecure);
+        assert!(settings.admin_listen.is_some());
+        assert!(settings.registry_url.starts_with("https://registry:"));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! only writes that make a document retrievable are in `DocumentStore::commit`, called once
 //! the registry accepted the submission (or, when the answer was lost, once it confirmed it).
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod grpc;

@@ -54,6 +54,9 @@ pub trait RegistryClient: Send + Sync + std::fmt::Debug {
         &'a self,
         unique_id: &'a str,
     ) -> BoxFuture<'a, Result<bool, RegistryCallError>>;
+
+    /// Whether the registry answers at all (readiness): no transaction, nothing audited.
+    fn reachable(&self) -> BoxFuture<'_, Result<(), String>>;
 }
 
 /// The SOAP 1.2 registry client.
@@ -145,6 +148,18 @@ fn fault_response(fault: &wire::Fault) -> RegistryResponse {
 }
 
 impl RegistryClient for SoapRegistryClient {
+    fn reachable(&self) -> BoxFuture<'_, Result<(), String>> {
+        // Any HTTP answer (405 to a GET on the SOAP endpoint) proves the connection, the TLS
+        // handshake with our certificate and the registry's HTTP layer.
+        Box::pin(async move {
+            self.client
+                .get(&self.url)
+                .await
+                .map(|_| ())
+                .map_err(|error| error.to_string())
+        })
+    }
+
     fn register<'a>(
         &'a self,
         metadata: &'a Metadata,

@@ -9,10 +9,13 @@ use std::sync::Arc;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
+use tracing::Instrument;
 use xds::XdsErrorCode;
 use xds::error::{RegistryError, RegistryResponse};
 use xds::model::{RetrieveResponse, RetrievedDocument};
+use xds::net::daemon::correlation_id;
 use xds::net::http::{self, BodyReader, ResponseBody, channel_body};
+use xds::net::metrics::{self, Timer};
 use xds::net::soap::{
     HttpAnswer, body_mismatch, content_type_action, envelope_answer, fault, random_bytes,
     random_uuid_urn, served_transaction,
@@ -27,8 +30,10 @@ use xds::wire::{
 };
 
 use crate::service::Repository;
-use crate::service::upload::BlobSink;
+use crate::service::upload::{BlobSink, StoredBlob, Uploads};
 
+/// The `protocol` label of this adapter's metrics.
+const PROTOCOL: &str = "soap";
 const SERVED: [Transaction; 3] = [Transaction::Iti41, Transaction::Iti43, Transaction::Iti86];
 const ROOT_CONTENT_ID: &str = "root.message@xds-repository";
 
@@ -231,6 +236,7 @@ impl SoapEndpoint {
         content_type: String,
         body: Incoming,
     ) -> Response<ResponseBody> {
+        let timer = Timer::start();
         let store = Arc::clone(self.repository.store());
         let limits = Arc::clone(&self.limits);
         let decoding_type = content_type.clone();
@@ -258,15 +264,40 @@ impl SoapEndpoint {
         };
         let message = match result {
             Ok(message) => message,
-            Err(error) => return decode_failure(&content_type, &error).into_response(),
+            Err(error) => {
+                timer.ended(PROTOCOL, "unknown", "fault");
+                return decode_failure(&content_type, &error).into_response();
+            }
         };
+        let correlation_id = correlation_id(message.envelope.header.message_id.as_deref());
+        let span = tracing::info_span!("soap", %correlation_id);
+        self.dispatch(peer, message, uploads, timer)
+            .instrument(span)
+            .await
+    }
+
+    /// Authenticates the caller and runs the transaction the decoded message asks for.
+    async fn dispatch(
+        &self,
+        peer: &Peer,
+        message: wire::DecodedMessage<StoredBlob>,
+        uploads: Uploads,
+        timer: Timer,
+    ) -> Response<ResponseBody> {
         let header = message.envelope.header;
         let relates_to = header.message_id.clone();
+        let label = header
+            .action
+            .as_deref()
+            .and_then(Transaction::from_action)
+            .map_or("unknown", Transaction::id);
         let caller = match self.trust.caller(peer, header.security.as_ref()) {
             Ok(caller) => caller,
             Err(refusal) => {
                 drop(uploads);
                 tracing::warn!(subject = ?peer.identity.as_ref().map(|identity| &identity.subject), fault = refusal.subcode, reason = %refusal.reason, "caller refused");
+                metrics::global().refusal(refusal.subcode);
+                timer.ended(PROTOCOL, label, "fault");
                 return refusal.answer(relates_to).into_response();
             }
         };
@@ -276,7 +307,10 @@ impl SoapEndpoint {
             .collect();
         let transaction = match served_transaction(&header, &served, "repository") {
             Ok(transaction) => transaction,
-            Err(answer) => return answer.into_response(),
+            Err(answer) => {
+                timer.ended(PROTOCOL, label, "fault");
+                return answer.into_response();
+            }
         };
         let mtom = message.mtom;
         match (transaction, message.envelope.body) {
@@ -317,6 +351,7 @@ impl SoapEndpoint {
                             }
                         }
                     };
+                timer.answered(PROTOCOL, transaction.id(), &response);
                 status_answer(transaction, relates_to, &response, mtom).into_response()
             }
             (Transaction::Iti43, Body::Retrieve(request)) => {
@@ -324,16 +359,14 @@ impl SoapEndpoint {
                 match transform::document_requests_from_wire(&request.requests, Options::REPOSITORY)
                 {
                     Ok(requests) => {
-                        self.retrieve(requests, header.security.as_ref(), relates_to)
+                        self.retrieve(requests, header.security.as_ref(), relates_to, timer)
                             .await
                     }
-                    Err(violations) => status_answer(
-                        transaction,
-                        relates_to,
-                        &violations_response(&violations),
-                        true,
-                    )
-                    .into_response(),
+                    Err(violations) => {
+                        let response = violations_response(&violations);
+                        timer.answered(PROTOCOL, transaction.id(), &response);
+                        status_answer(transaction, relates_to, &response, true).into_response()
+                    }
                 }
             }
             (Transaction::Iti86, Body::RemoveDocuments(request)) => {
@@ -360,9 +393,13 @@ impl SoapEndpoint {
                     }
                     Err(violations) => violations_response(&violations),
                 };
+                timer.answered(PROTOCOL, transaction.id(), &response);
                 status_answer(transaction, relates_to, &response, mtom).into_response()
             }
-            (transaction, body) => body_mismatch(transaction, &body, relates_to).into_response(),
+            (transaction, body) => {
+                timer.ended(PROTOCOL, transaction.id(), "fault");
+                body_mismatch(transaction, &body, relates_to).into_response()
+            }
         }
     }
 
@@ -373,6 +410,7 @@ impl SoapEndpoint {
         requests: Vec<xds::model::DocumentRequest>,
         security: Option<&wire::RawXml>,
         relates_to: Option<String>,
+        timer: Timer,
     ) -> Response<ResponseBody> {
         // The registry says what the caller may read; then a few point reads of small records,
         // usually from cache: cheaper here than a hand-off to the blocking pool (the documents
@@ -381,6 +419,7 @@ impl SoapEndpoint {
             .repository
             .plan_checked_retrieve(requests, security)
             .await;
+        timer.answered(PROTOCOL, Transaction::Iti43.id(), &plan.response);
         let content_ids: Vec<String> = (1..=plan.documents.len())
             .map(|index| format!("document{index}@xds-repository"))
             .collect();

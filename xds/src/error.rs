@@ -353,6 +353,18 @@ impl RegistryResponse {
     }
 }
 
+/// The refusal token a `codeContext` starts with (`ACCESS_BLOCKED: ...`, `VIHF_...: ...`): the
+/// stable prefixes of the access policy's and the caller checks' refusals.
+pub fn refusal_token(code_context: &str) -> Option<&str> {
+    let (token, _) = code_context.split_once(':')?;
+    (token.len() >= 3
+        && token
+            .bytes()
+            .all(|byte| byte.is_ascii_uppercase() || byte == b'_' || byte.is_ascii_digit())
+        && token.contains('_'))
+    .then_some(token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@
 
 pub mod record;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use xds::XdsErrorCode;
 use xds::error::RegistryError;
 use xds::model::{AccessMode, AuthenticationMode, Caller, CodedValue, DocumentEntry};
@@ -62,7 +62,7 @@ pub enum Operation {
 }
 
 /// Which access policy the registry applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyChoice {
     /// The DMP policy when the validation profile is `fr-dmp`, none otherwise.
@@ -75,7 +75,7 @@ pub enum PolicyChoice {
 }
 
 /// One row of the matrice d'habilitation: which typeCodes or classCodes a profession reads.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatrixRow {
     /// The first VIHF role's code; `*` for every code of `system`.

@@ -19,7 +19,7 @@ use crate::store::{
 
 /// What a query answers when its patient id is unknown (xds-spec-brief.md §4.4: affinity-domain
 /// policy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UnknownPatientAnswer {
     /// Success with no results.

@@ -110,6 +110,9 @@ pub trait KvEngine: Send + Sync + 'static {
     /// Makes every previous write durable.
     fn sync(&self) -> StoreResult<()>;
     fn approximate_disk_bytes(&self) -> StoreResult<u64>;
+    /// Writes a consistent point-in-time copy of every table into `target` (which must not
+    /// exist), while writes go on.
+    fn checkpoint(&self, target: &std::path::Path) -> StoreResult<()>;
 }
 
 const RECORD_FORMAT: u8 = 1;
@@ -799,9 +802,21 @@ impl<E: KvEngine> MetadataStore for KvMetadataStore<E> {
     }
 
     fn stats(&self) -> StoreResult<StoreStats> {
+        // The outbox holds what the audit repository has not taken yet: small unless the
+        // repository is unreachable; counting stops at a million (the gauge's ceiling).
+        let mut outbox_records = 0u64;
+        self.engine.scan_prefix(Table::Outbox, b"", &mut |_, _| {
+            outbox_records += 1;
+            outbox_records < 1_000_000
+        })?;
         Ok(StoreStats {
             patients: self.next_patient.load(Ordering::SeqCst).saturating_sub(1),
             approximate_disk_bytes: self.engine.approximate_disk_bytes()?,
+            outbox_records,
         })
+    }
+
+    fn checkpoint(&self, target: &std::path::Path) -> StoreResult<()> {
+        self.engine.checkpoint(target)
     }
 }

@@ -97,4 +97,8 @@ impl KvEngine for MemEngine {
             .map(|((_, key), value)| (key.len() + value.len()) as u64)
             .sum())
     }
+
+    fn checkpoint(&self, _target: &std::path::Path) -> StoreResult<()> {
+        Err(StoreError::fatal("an in-memory store has no checkpoint"))
+    }
 }

@@ -203,6 +203,8 @@ impl ChangeSet {
 pub struct StoreStats {
     pub patients: u64,
     pub approximate_disk_bytes: u64,
+    /// Audit records waiting for the ATNA export.
+    pub outbox_records: u64,
 }
 
 /// What the registry's services need from storage. Every lookup by patient, entryUUID or
@@ -275,4 +277,7 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn sync(&self) -> StoreResult<()>;
     /// Counts for operators.
     fn stats(&self) -> StoreResult<StoreStats>;
+    /// Writes a consistent point-in-time copy of the store into `target` (which must not
+    /// exist) while the registry runs: the online backup.
+    fn checkpoint(&self, target: &std::path::Path) -> StoreResult<()>;
 }

@@ -260,6 +260,12 @@ impl KvEngine for RocksEngine {
         }
         Ok(total)
     }
+
+    fn checkpoint(&self, target: &Path) -> StoreResult<()> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .and_then(|checkpoint| checkpoint.create_checkpoint(target))
+            .map_err(|failure| error("checkpoint", failure))
+    }
 }
 
 #[cfg(test)]

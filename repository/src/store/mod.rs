@@ -148,6 +148,11 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
     fn counts(&self) -> StoreResult<(u64, u64, u64)>;
     /// Persists everything (shutdown).
     fn sync(&self) -> StoreResult<()>;
+    /// Bytes the store occupies on disk (table and blob files).
+    fn disk_bytes(&self) -> StoreResult<u64>;
+    /// Writes a consistent point-in-time copy of the store into `target` (which must not
+    /// exist) while the repository runs: the online backup.
+    fn checkpoint(&self, target: &std::path::Path) -> StoreResult<()>;
 }
 
 /// Unix seconds now.

@@ -421,6 +421,29 @@ impl DocumentStore for RocksDocumentStore {
             .flush_wal(true)
             .map_err(|error| failed("sync the log", error))
     }
+
+    fn disk_bytes(&self) -> StoreResult<u64> {
+        let mut total = 0;
+        for name in FAMILIES {
+            for property in [
+                "rocksdb.total-sst-files-size",
+                "rocksdb.total-blob-file-size",
+            ] {
+                total += self
+                    .db
+                    .property_int_value_cf(self.family(name)?, property)
+                    .map_err(|error| failed("read size", error))?
+                    .unwrap_or(0);
+            }
+        }
+        Ok(total)
+    }
+
+    fn checkpoint(&self, target: &Path) -> StoreResult<()> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .and_then(|checkpoint| checkpoint.create_checkpoint(target))
+            .map_err(|error| failed("checkpoint", error))
+    }
 }
 
 impl Drop for RocksDocumentStore {

@@ -128,6 +128,8 @@ pub fn spawn_repository(
             REPOSITORY_ID,
             "--grpc-listen",
             "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
         ],
         output,
     )
@@ -136,6 +138,16 @@ pub fn spawn_repository(
 impl Pair {
     pub fn start(name: &str, patients: &[&Cx], repository_extra: &[&str]) -> Self {
         Self::launch(name, patients, &[], repository_extra)
+    }
+
+    /// Both daemons with extra arguments each.
+    pub fn start_with(
+        name: &str,
+        patients: &[&Cx],
+        registry_extra: &[&str],
+        repository_extra: &[&str],
+    ) -> Self {
+        Self::launch(name, patients, registry_extra, repository_extra)
     }
 
     fn launch(
@@ -424,6 +436,8 @@ pub fn start_secure(name: &str, registry_extra: &str, prepare: impl FnOnce(&Path
             "--mllp-listen",
             "127.0.0.1:0",
             "--grpc-listen",
+            "127.0.0.1:0",
+            "--admin-listen",
             "127.0.0.1:0",
         ],
         &output,

@@ -132,8 +132,24 @@ impl SoapClient {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<Reply, ClientError> {
+        self.send(Method::POST, url, content_type, body).await
+    }
+
+    /// GETs `url` and reads the whole answer, whatever its HTTP status (probes, admin calls).
+    pub async fn get(&self, url: &Uri) -> Result<Reply, ClientError> {
+        self.send(Method::GET, url, "text/plain", Vec::new()).await
+    }
+
+    /// Sends one request and reads the whole answer, whatever its HTTP status.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Uri,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Reply, ClientError> {
         let request = Request::builder()
-            .method(Method::POST)
+            .method(method)
             .uri(url.clone())
             .header(hyper::header::CONTENT_TYPE, content_type)
             .body(Full::new(Bytes::from(body)))

@@ -30,15 +30,62 @@ impl Failure {
     }
 }
 
-/// Logs to standard error; `XDS_LOG` holds the filter (default `info`).
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("XDS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event (the default).
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `fields`, `target`, `span` with the
+    /// request's `correlation_id`), for log collectors.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("log format {other:?} is neither text nor json")),
+        }
+    }
+}
+
+/// Logs to standard error in `format`; `XDS_LOG` holds the filter (default `info`). Events at
+/// INFO and above never carry patient identifiers, names or document content; requests run
+/// in a span carrying their correlation id (wsa:MessageID, gRPC `x-request-id`).
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XDS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// The correlation id of a request: the caller's (wsa:MessageID, `x-request-id`) when it is a
+/// short printable token, a fresh `urn:uuid:` otherwise. A caller's value is never trusted
+/// blindly into logs: control characters and overlong values are replaced.
+pub fn correlation_id(offered: Option<&str>) -> String {
+    match offered {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 128
+                && id.bytes().all(|byte| byte.is_ascii_graphic()) =>
+        {
+            id.to_owned()
+        }
+        _ => super::soap::random_uuid_urn(),
+    }
 }
 
 /// Prints one line on standard output at once (`listening on ADDR (PROTO)`, command reports).
@@ -77,23 +124,15 @@ pub fn optional_listen(
 }
 
 /// The `[server]` checks both daemons make, each problem appended to `problems`: the listen
-/// address, listeners this version does not have (`(name, value)` pairs), and endpoint paths. Returns the listen address if valid.
+/// address and endpoint paths. Returns the listen address if valid.
 pub fn check_server(
     listen: &str,
-    unavailable: &[(&str, &Option<String>)],
     paths: &[&String],
     problems: &mut Vec<String>,
 ) -> Option<std::net::SocketAddr> {
     let address = listen.parse().ok();
     if address.is_none() {
         problems.push(format!("server.listen {listen:?} is not ADDR:PORT"));
-    }
-    for (name, value) in unavailable {
-        if value.is_some() {
-            problems.push(format!(
-                "{name}: this listener is not available in this version"
-            ));
-        }
     }
     for path in paths {
         if !path.starts_with('/') {

@@ -114,6 +114,22 @@ pub async fn bind(address: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::bind(address).await
 }
 
+/// Binds an optional listener; answers it with the address it got.
+pub async fn bind_optional(
+    address: Option<SocketAddr>,
+) -> Result<Option<(TcpListener, SocketAddr)>, String> {
+    let Some(address) = address else {
+        return Ok(None);
+    };
+    let listener = bind(address)
+        .await
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    Ok(Some((listener, bound)))
+}
+
 /// Mutual TLS of a listener: the acceptor and how client certificates are read.
 #[derive(Clone)]
 pub struct TlsListener {

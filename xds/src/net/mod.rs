@@ -11,10 +11,16 @@
 //! - [`tls`]: mutual TLS configuration and what client certificates say about their holder.
 //! - [`trust`]: the VIHF assertion verified into the request's `Caller`.
 //! - [`daemon`]: logging, standard output lines and exit codes of the daemon binaries.
+//! - [`metrics`]: the counters and histograms the adapters keep, in the Prometheus format.
+//! - [`admin`]: the admin listener (metrics, health, readiness, online backup).
+//! - [`backup`]: backup folders of the stores' checkpoints and their restore.
 
+pub mod admin;
+pub mod backup;
 pub mod client;
 pub mod daemon;
 pub mod http;
+pub mod metrics;
 pub mod mllp;
 pub mod security;
 pub mod signal;

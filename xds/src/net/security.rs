@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::tls::{IdentityRules, TlsFiles, parse_dn};
 use super::trust::TrustSettings;
 
 /// `[tls]`: the listeners' certificate, key, trust anchors and CRLs (PEM files).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
     /// The daemon's certificate chain, leaf first.
@@ -57,7 +57,7 @@ impl TlsConfig {
 }
 
 /// `[trust]`: the VIHF assertion checks (dmp-profile.md §3.3).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrustConfig {
     /// Every request on a TLS listener carries a VIHF assertion (§8 rule 7).
