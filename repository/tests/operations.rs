@@ -407,6 +407,15 @@ fn the_logs_of_a_full_workload_are_json_with_correlation_ids_and_no_patient_data
     let ack = xds_conformance::feed::send(mllp, &adt(&bad_key, "LOG-2")).expect("feed");
     assert!(!ack.contains("|AA|"), "{ack}");
 
+    // A message that is not SOAP: a fault, still logged with a correlation id.
+    let garbage = post(
+        repository.address,
+        REPOSITORY_PATH,
+        "application/soap+xml",
+        FAMILY.as_bytes(),
+    );
+    assert_ne!(garbage.status, 200);
+
     // Submissions (accepted, refused), queries, retrieves, over SOAP and gRPC.
     let mut document = CONTENT_MARK.as_bytes().to_vec();
     document.extend_from_slice(format!(" {FAMILY} {GIVEN} {}", subject.id_number()).as_bytes());
