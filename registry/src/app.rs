@@ -343,7 +343,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Restore { folder } => {
             config.server.insecure = true;
             let settings = config.validate()?;
-            restore(&folder, &settings)
+            xds::net::admin::restore_command(
+                &folder,
+                crate::admin::DAEMON,
+                crate::admin::STORE,
+                &settings.data_dir,
+                || open_store(&settings).map(drop),
+            )
         }
         Command::Health => {
             let settings = config.validate()?;
@@ -387,25 +393,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
-}
-
-/// `restore FOLDER`: the backup replaces the store of the data directory, which must not be in
-/// use (opening it proves that no daemon holds it).
-fn restore(folder: &std::path::Path, settings: &Settings) -> Result<(), Failure> {
-    if settings
-        .data_dir
-        .join(crate::admin::STORE)
-        .join("CURRENT")
-        .exists()
-    {
-        drop(open_store(settings)?);
-    }
-    xds::net::admin::restore_command(
-        folder,
-        crate::admin::DAEMON,
-        crate::admin::STORE,
-        &settings.data_dir,
-    )
 }
 
 fn serve(config: &Config) -> Result<(), Failure> {

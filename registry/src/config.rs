@@ -325,17 +325,6 @@ impl Default for StorageConfig {
     }
 }
 
-impl StorageConfig {
-    /// The backup folder in effect.
-    pub fn backup_dir(&self) -> PathBuf {
-        if self.backup_dir.as_os_str().is_empty() {
-            self.data_dir.join("backups")
-        } else {
-            self.backup_dir.clone()
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {
@@ -572,7 +561,10 @@ impl Config {
             listen,
             grpc_listen,
             admin_listen,
-            backup_dir: self.storage.backup_dir(),
+            backup_dir: xds::net::backup::backup_dir(
+                &self.storage.data_dir,
+                &self.storage.backup_dir,
+            ),
             insecure: self.server.insecure,
             soap_paths,
             noop_path: self.server.noop_path.clone(),

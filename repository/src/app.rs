@@ -168,20 +168,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             config.server.insecure = true;
             config.repository.registry_url = "http://127.0.0.1:9/".to_owned();
             let settings = config.validate()?;
-            if settings
-                .data_dir
-                .join(crate::admin::STORE)
-                .join("CURRENT")
-                .exists()
-            {
-                // Opening the store proves that no daemon holds it.
-                drop(open_store(&settings)?);
-            }
             xds::net::admin::restore_command(
                 &folder,
                 crate::admin::DAEMON,
                 crate::admin::STORE,
                 &settings.data_dir,
+                || open_store(&settings).map(drop),
             )
         }
         Command::Health => {

@@ -265,10 +265,7 @@ impl SoapEndpoint {
         let message = match result {
             Ok(message) => message,
             Err(error) => {
-                // No MessageID to read: the answer's log line gets a fresh correlation id.
-                let span = tracing::info_span!("soap", correlation_id = %correlation_id(None));
-                let _entered = span.enter();
-                timer.ended(PROTOCOL, "unknown", "fault");
+                timer.undecodable(PROTOCOL);
                 return decode_failure(&content_type, &error).into_response();
             }
         };

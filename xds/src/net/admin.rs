@@ -271,14 +271,19 @@ pub fn backup_command(
     Ok(())
 }
 
-/// The `restore FOLDER` command (the daemon stopped: the caller checked that no daemon holds
-/// the store): the backup replaces the store of `data_dir`, the current one is moved aside.
+/// The `restore FOLDER` command (the daemon stopped): the backup replaces the store of
+/// `data_dir`, the current one is moved aside. When a store is there, `open` opens it first:
+/// that fails while a daemon holds it, and nothing is touched.
 pub fn restore_command(
     folder: &std::path::Path,
     daemon: &str,
     store: &str,
     data_dir: &std::path::Path,
+    open: impl FnOnce() -> Result<(), Failure>,
 ) -> Result<(), Failure> {
+    if data_dir.join(store).join("CURRENT").exists() {
+        open()?;
+    }
     let aside =
         super::backup::restore(folder, daemon, store, data_dir).map_err(Failure::runtime)?;
     if let Some(aside) = aside {

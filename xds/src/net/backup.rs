@@ -20,6 +20,16 @@ use crate::model::Dtm;
 /// The manifest file that marks a complete backup.
 pub const MANIFEST: &str = "BACKUP";
 
+/// The backup folder in effect: `configured`, or `DATA_DIR/backups` when empty (the same file
+/// system as the store, so a checkpoint's table files are hard links until copied elsewhere).
+pub fn backup_dir(data_dir: &Path, configured: &Path) -> PathBuf {
+    if configured.as_os_str().is_empty() {
+        data_dir.join("backups")
+    } else {
+        configured.to_owned()
+    }
+}
+
 /// Where a new backup of `store` goes: a fresh folder inside `backup_dir` (created if needed),
 /// and the path the checkpoint must be written to (it must not exist yet).
 pub fn new_backup(backup_dir: &Path, store: &str) -> io::Result<(PathBuf, PathBuf)> {

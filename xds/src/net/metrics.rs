@@ -384,19 +384,30 @@ impl Timer {
     /// error codes; never identifiers or content).
     pub fn answered(self, protocol: &str, transaction: &str, response: &RegistryResponse) {
         global().response(protocol, transaction, response, self.started);
-        let codes: Vec<&str> = response
-            .errors
-            .iter()
-            .map(|error| error.code.as_str())
-            .collect();
+        // Field values are evaluated only when INFO is enabled.
         tracing::info!(
             protocol,
             transaction,
             outcome = outcome_of(response),
             ms = self.started.elapsed().as_secs_f64() * 1000.0,
-            errors = %codes.join(" "),
+            errors = %response
+                .errors
+                .iter()
+                .map(|error| error.code.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             "answered"
         );
+    }
+
+    /// Counts a message that could not be decoded (a fault); its log line gets a fresh
+    /// correlation id, the message having no MessageID to give.
+    pub fn undecodable(self, protocol: &str) {
+        let span = tracing::info_span!(
+            "soap",
+            correlation_id = %super::daemon::correlation_id(None)
+        );
+        span.in_scope(|| self.ended(protocol, "unknown", "fault"));
     }
 
     /// Counts a request that got no transaction answer (`outcome`: `fault`, a status name) and
